@@ -1,0 +1,21 @@
+//! Pure types and rules of power-and-responsibility lists (权责清单).
+//!
+//! This crate does no I/O: no files, no network, no database, no clock. Everything here is a
+//! function of its inputs, tested by unit and property tests. Storage (`quanze-store`) and the
+//! node (`quanze-node`) call these rules; they never re-implement them.
+
+pub mod category;
+pub mod codes;
+pub mod division;
+pub mod item;
+pub mod list;
+pub mod ops;
+pub mod tier;
+
+pub use category::Category;
+pub use codes::{CodeWarning, ItemCode};
+pub use division::{DivisionCode, DivisionError};
+pub use item::{Citation, Field, FieldError, FlowStep, ItemPatch, ItemStatus, PowerItem, TimeLimit};
+pub use list::{RowError, RowWarning, validate_batch};
+pub use ops::{Op, RuleError, apply_item_op};
+pub use tier::Tier;

@@ -1,0 +1,103 @@
+//! Rules over a whole batch of items (an import or a publication): every row is checked, codes
+//! are unique, and all errors are reported together with their row numbers.
+//!
+//! Owns `RowError` and `validate_batch`. Rows are numbered as the user sees them (the caller
+//! says where numbering starts: 2 for a CSV with a header line, 1 for a JSON array).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::codes::CodeWarning;
+use crate::item::{Field, PowerItem};
+
+/// One problem in one row of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// Row number as the user sees it in the file.
+    pub row: usize,
+    /// The element, when the problem is about one (none for a malformed row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<Field>,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "第 {} 行 {}: {}", self.row, field, self.message),
+            None => write!(f, "第 {} 行: {}", self.row, self.message),
+        }
+    }
+}
+
+/// A warning about one row that was accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowWarning {
+    pub row: usize,
+    #[serde(flatten)]
+    pub warning: CodeWarning,
+}
+
+/// Checks every item of a batch, and that no code appears twice, numbering rows from
+/// `first_row`. Returns the warnings, or every error.
+pub fn validate_batch(items: &[PowerItem], first_row: usize) -> Result<Vec<RowWarning>, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let row = first_row + i;
+        match item.validate() {
+            Ok(ws) => warnings.extend(ws.into_iter().map(|warning| RowWarning { row, warning })),
+            Err(es) => errors.extend(es.into_iter().map(|e| RowError { row, field: Some(e.field), message: e.message })),
+        }
+        let code = item.code.as_str();
+        if code.trim().is_empty() {
+            continue;
+        }
+        if let Some(first) = seen.get(code) {
+            errors.push(RowError {
+                row,
+                field: Some(Field::Code),
+                message: format!("事项编码 “{code}” 与第 {first} 行重复 / duplicate code, first on row {first}"),
+            });
+        } else {
+            seen.insert(code, row);
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    if errors.is_empty() { Ok(warnings) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::tests::food_licence;
+
+    #[test]
+    fn duplicates_and_bad_rows_are_all_reported() {
+        let good = food_licence();
+        let mut other = food_licence();
+        other.code = "CF00012000".into();
+        other.category = crate::Category::Penalty;
+        let mut bad = food_licence();
+        bad.code = "QZ00001000".into();
+        bad.category = crate::Category::Coercion;
+        bad.implementing_body.clear();
+        let errs = validate_batch(&[good.clone(), other, good, bad], 2).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert_eq!((errs[0].row, errs[0].field), (4, Some(Field::Code)));
+        assert!(errs[0].message.contains("第 2 行"));
+        assert_eq!((errs[1].row, errs[1].field), (5, Some(Field::ImplementingBody)));
+    }
+
+    #[test]
+    fn legacy_codes_pass_with_warnings() {
+        let mut item = food_licence();
+        item.code = "510500-XK-0035".into();
+        let warnings = validate_batch(&[item], 1).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].row, 1);
+    }
+}
