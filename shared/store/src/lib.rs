@@ -1,1 +1,160 @@
+//! Persistence of entries and their projections, on SQLite (default) or PostgreSQL.
+//!
+//! **Architecture invariant:** the store only accepts `VerifiedEntry` values; an entry and the
+//! projection updates it causes are written in one transaction, so the projections always equal
+//! a replay of the entries (`rebuild` proves it).
+//!
+//! One `Store` handle with an enum of backends. Both backends run the same SQL text
+//! (`queries.rs`, compiled once per backend) against their own migrations; PostgreSQL-only or
+//! SQLite-only behaviour lives in `postgres.rs` / `sqlite.rs` and is limited to connecting.
+//! The store applies the domain rules (`quanze_domain::apply_item_op`); it never decides them.
 
+mod postgres;
+mod sqlite;
+mod types;
+
+use std::path::Path;
+
+use quanze_domain::{DivisionCode, PowerItem};
+use quanze_ledger::{ChainHead, PublicKey, VerifiedEntry};
+
+pub use types::{Engine, ItemFilter, ItemRow, Page, StoreError, StoredEntry};
+
+/// The format marker written by the first migration; a database without it is not ours.
+pub const FORMAT_MARKER: &str = "quanze-store-1";
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// A handle on one node's database. Cheap to clone (a connection pool).
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// Calls the same function of whichever backend this store runs on.
+macro_rules! on_backend {
+    ($self:ident, $f:ident($($arg:expr),*)) => {
+        match &$self.backend {
+            Backend::Sqlite(pool) => sqlite::$f(pool, $($arg),*).await,
+            Backend::Postgres(pool) => postgres::$f(pool, $($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens `url`: `postgres://…` / `postgresql://…` for PostgreSQL; `sqlite://PATH`,
+    /// `sqlite:PATH` or a plain path for SQLite.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Self::open_with(url, false).await
+    }
+
+    /// Opens an existing store for reading only (no migrations).
+    pub async fn open_read_only(url: &str) -> Result<Store, StoreError> {
+        Self::open_with(url, true).await
+    }
+
+    async fn open_with(url: &str, read_only: bool) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::connect(url, read_only).await?)
+        } else if url.contains("://") && !url.starts_with("sqlite://") {
+            return Err(StoreError::InvalidUrl(url.to_string()));
+        } else {
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            if path.is_empty() {
+                return Err(StoreError::InvalidUrl(url.to_string()));
+            }
+            if read_only && !Path::new(path).exists() {
+                return Err(StoreError::Format(format!("{path} 不存在 / does not exist")));
+            }
+            Backend::Sqlite(sqlite::connect(Path::new(path), read_only).await?)
+        };
+        let store = Store { backend };
+        match store.format_marker().await? {
+            Some(m) if m == FORMAT_MARKER => Ok(store),
+            other => Err(StoreError::Format(format!("format marker {other:?}"))),
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.backend {
+            Backend::Sqlite(_) => Engine::Sqlite,
+            Backend::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    async fn format_marker(&self) -> Result<Option<String>, StoreError> {
+        on_backend!(self, format_marker())
+    }
+
+    /// The last entry stored for `origin`.
+    pub async fn head(&self, origin: &DivisionCode) -> Result<Option<ChainHead>, StoreError> {
+        on_backend!(self, head(origin.as_str()))
+    }
+
+    /// Every origin held, with its last entry.
+    pub async fn heads(&self) -> Result<Vec<(String, ChainHead)>, StoreError> {
+        on_backend!(self, heads())
+    }
+
+    /// Stores entries and applies them to the projections, all in one transaction. On any
+    /// error nothing is written.
+    pub async fn append(&self, entries: &[VerifiedEntry]) -> Result<(), StoreError> {
+        on_backend!(self, append(entries))
+    }
+
+    /// One item of one node's list.
+    pub async fn item(&self, node: &DivisionCode, code: &str) -> Result<Option<ItemRow>, StoreError> {
+        on_backend!(self, item(node.as_str(), code))
+    }
+
+    /// A filtered page of one node's list, ordered by code.
+    pub async fn items(&self, node: &DivisionCode, filter: &ItemFilter) -> Result<Page<ItemRow>, StoreError> {
+        on_backend!(self, items(node.as_str(), filter))
+    }
+
+    /// Entries of `origin` after `after_seq`, at most `limit`.
+    pub async fn entries(&self, origin: &DivisionCode, after_seq: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        on_backend!(self, entries(origin.as_str(), after_seq, limit))
+    }
+
+    /// Entries of all origins in the order they arrived, after `after_local_id`.
+    pub async fn entries_in_arrival_order(&self, after_local_id: i64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        on_backend!(self, entries_in_arrival_order(after_local_id, limit))
+    }
+
+    /// Drops every projection and rebuilds it from the entries, re-verifying each with the key
+    /// `key_of` gives for its origin. One transaction: on failure the old projections stay.
+    pub async fn rebuild(&self, key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync)) -> Result<u64, StoreError> {
+        on_backend!(self, rebuild(key_of))
+    }
+
+    /// Every projection row as text in a fixed order, to compare two states.
+    pub async fn snapshot(&self) -> Result<Vec<String>, StoreError> {
+        on_backend!(self, snapshot())
+    }
+
+    pub async fn count_entries(&self) -> Result<u64, StoreError> {
+        on_backend!(self, count_entries())
+    }
+
+    pub async fn count_items(&self, node: &DivisionCode) -> Result<u64, StoreError> {
+        on_backend!(self, count_items(node.as_str()))
+    }
+
+    /// Benchmark bound only: inserts item rows directly, bypassing entries and rules.
+    pub async fn raw_insert_items_for_bench(&self, node: &DivisionCode, items: &[PowerItem]) -> Result<(), StoreError> {
+        on_backend!(self, raw_insert_items(node.as_str(), items))
+    }
+
+    /// Closes the pool, waiting for connections to finish (checkpoints the SQLite WAL).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(p) => p.close().await,
+            Backend::Postgres(p) => p.close().await,
+        }
+    }
+}

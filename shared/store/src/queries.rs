@@ -1,0 +1,320 @@
+// The SQL of the store, written once and compiled for each backend: `sqlite.rs` and
+// `postgres.rs` include this file after defining `type Db`. Both databases accept `$n`
+// placeholders and `ON CONFLICT`, so one text serves both; only the migrations differ.
+// (Included with `include!`, so inner doc comments are not allowed here.)
+
+use std::collections::HashMap;
+
+use quanze_domain::{DivisionCode, Op, PowerItem, RuleError, apply_item_op};
+use quanze_ledger::{ChainHead, Hash, PublicKey, UnverifiedEntry, VerifiedEntry, verify_next};
+use sqlx::{Pool, QueryBuilder, Row, Transaction};
+
+use crate::types::{ItemFilter, ItemRow, Page, StoreError, StoredEntry};
+
+type Tx = Transaction<'static, Db>;
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+pub(crate) async fn head(pool: &Pool<Db>, origin: &str) -> Result<Option<ChainHead>, StoreError> {
+    let row = sqlx::query("SELECT seq, hash FROM heads WHERE origin = $1").bind(origin).fetch_optional(pool).await?;
+    row.map(|r| {
+        let hash: Vec<u8> = r.try_get("hash")?;
+        let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(ChainHead { seq: to_u64(r.try_get("seq")?), hash })
+    })
+    .transpose()
+}
+
+pub(crate) async fn heads(pool: &Pool<Db>) -> Result<Vec<(String, ChainHead)>, StoreError> {
+    let rows = sqlx::query("SELECT origin, seq, hash FROM heads ORDER BY origin").fetch_all(pool).await?;
+    rows.into_iter()
+        .map(|r| {
+            let hash: Vec<u8> = r.try_get("hash")?;
+            let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((r.try_get("origin")?, ChainHead { seq: to_u64(r.try_get("seq")?), hash }))
+        })
+        .collect()
+}
+
+/// Stores `entries` and applies their ops in one transaction: all or nothing.
+pub(crate) async fn append(pool: &Pool<Db>, entries: &[VerifiedEntry]) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    for entry in entries {
+        let inserted = sqlx::query(
+            "INSERT INTO entries (origin, seq, hash, at, body, sig) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (origin, seq) DO NOTHING",
+        )
+        .bind(entry.origin().as_str())
+        .bind(to_i64(entry.seq()))
+        .bind(&entry.hash().as_bytes()[..])
+        .bind(entry.body().at.as_str())
+        .bind(entry.bytes())
+        .bind(&entry.sig()[..])
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::SeqTaken { origin: entry.origin().to_string(), seq: entry.seq() });
+        }
+        apply(&mut tx, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Updates every projection for one verified entry (inside the caller's transaction).
+async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
+    let node = entry.origin().as_str();
+    let rule = |index: usize, error: RuleError| StoreError::Rule { origin: node.to_string(), seq: entry.seq(), index, error };
+    for (index, op) in entry.ops().iter().enumerate() {
+        match op {
+            Op::ItemAdd { .. } => {
+                let item = apply_item_op(None, op).map_err(|e| rule(index, e))?;
+                if !insert_item(tx, node, &item, entry).await? {
+                    return Err(rule(index, RuleError::DuplicateCode(item.code)));
+                }
+            }
+            Op::ItemUpdate { code, .. } | Op::ItemCancel { code, .. } => {
+                let current = load_item(tx, node, code).await?;
+                let next = apply_item_op(current.as_ref(), op).map_err(|e| rule(index, e))?;
+                update_item(tx, node, &next, entry).await?;
+            }
+        }
+    }
+    sqlx::query(
+        "INSERT INTO heads (origin, seq, hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(node)
+    .bind(to_i64(entry.seq()))
+    .bind(&entry.hash().as_bytes()[..])
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry) -> Result<bool, StoreError> {
+    let data = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let done = sqlx::query(
+        "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO NOTHING",
+    )
+    .bind(node)
+    .bind(item.code.as_str())
+    .bind(item.name.as_str())
+    .bind(item.category.key())
+    .bind(item.status.key())
+    .bind(item.implementing_body.as_str())
+    .bind(data)
+    .bind(to_i64(entry.seq()))
+    .bind(entry.body().at.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn update_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry) -> Result<(), StoreError> {
+    let data = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "UPDATE items SET name = $3, category = $4, status = $5, implementing_body = $6, data = $7, \
+         last_seq = $8, updated_at = $9 WHERE node = $1 AND code = $2",
+    )
+    .bind(node)
+    .bind(item.code.as_str())
+    .bind(item.name.as_str())
+    .bind(item.category.key())
+    .bind(item.status.key())
+    .bind(item.implementing_body.as_str())
+    .bind(data)
+    .bind(to_i64(entry.seq()))
+    .bind(entry.body().at.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn load_item(tx: &mut Tx, node: &str, code: &str) -> Result<Option<PowerItem>, StoreError> {
+    let row = sqlx::query("SELECT data FROM items WHERE node = $1 AND code = $2")
+        .bind(node)
+        .bind(code)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| parse_item(&r.try_get::<String, _>("data")?)).transpose()
+}
+
+fn parse_item(data: &str) -> Result<PowerItem, StoreError> {
+    serde_json::from_str(data).map_err(|e| StoreError::Corrupt(format!("item JSON: {e}")))
+}
+
+fn item_row(r: &<Db as sqlx::Database>::Row) -> Result<ItemRow, StoreError> {
+    Ok(ItemRow {
+        node: r.try_get("node")?,
+        item: parse_item(&r.try_get::<String, _>("data")?)?,
+        last_seq: to_u64(r.try_get("last_seq")?),
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub(crate) async fn item(pool: &Pool<Db>, node: &str, code: &str) -> Result<Option<ItemRow>, StoreError> {
+    let row = sqlx::query("SELECT node, data, last_seq, updated_at FROM items WHERE node = $1 AND code = $2")
+        .bind(node)
+        .bind(code)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(item_row).transpose()
+}
+
+fn push_filters(qb: &mut QueryBuilder<Db>, node: &str, f: &ItemFilter) {
+    qb.push(" WHERE node = ").push_bind(node.to_string());
+    if let Some(c) = f.category {
+        qb.push(" AND category = ").push_bind(c.key().to_string());
+    }
+    if let Some(s) = f.status {
+        qb.push(" AND status = ").push_bind(s.key().to_string());
+    }
+    if let Some(b) = &f.implementing_body {
+        qb.push(" AND implementing_body = ").push_bind(b.clone());
+    }
+    if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let pattern = format!("%{}%", q.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        qb.push(" AND (name LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\' OR code LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
+    }
+}
+
+pub(crate) async fn items(pool: &Pool<Db>, node: &str, f: &ItemFilter) -> Result<Page<ItemRow>, StoreError> {
+    let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM items");
+    push_filters(&mut count, node, f);
+    let total: i64 = count.build().fetch_one(pool).await?.try_get("n")?;
+    let mut list = QueryBuilder::<Db>::new("SELECT node, data, last_seq, updated_at FROM items");
+    push_filters(&mut list, node, f);
+    list.push(" ORDER BY code LIMIT ").push_bind(to_i64(f.limit)).push(" OFFSET ").push_bind(to_i64(f.offset));
+    let rows = list.build().fetch_all(pool).await?;
+    let items = rows.iter().map(item_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { total: to_u64(total), offset: f.offset, items })
+}
+
+/// Entries of one origin after `after_seq`, in seq order.
+pub(crate) async fn entries(pool: &Pool<Db>, origin: &str, after_seq: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT local_id, origin, seq, hash, body, sig FROM entries WHERE origin = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(origin)
+    .bind(to_i64(after_seq))
+    .bind(to_i64(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(stored_entry).collect()
+}
+
+/// Entries of every origin in arrival order, after `after_local_id`.
+pub(crate) async fn entries_in_arrival_order(pool: &Pool<Db>, after_local_id: i64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
+    let rows = sqlx::query("SELECT local_id, origin, seq, hash, body, sig FROM entries WHERE local_id > $1 ORDER BY local_id LIMIT $2")
+        .bind(after_local_id)
+        .bind(to_i64(limit))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(stored_entry).collect()
+}
+
+fn stored_entry(r: &<Db as sqlx::Database>::Row) -> Result<StoredEntry, StoreError> {
+    let origin: String = r.try_get("origin")?;
+    let seq = to_u64(r.try_get("seq")?);
+    let sig: Vec<u8> = r.try_get("sig")?;
+    let entry = UnverifiedEntry::from_parts(r.try_get("body")?, &sig)
+        .ok_or_else(|| StoreError::Corrupt(format!("entry {origin}#{seq}: signature is not 64 bytes")))?;
+    Ok(StoredEntry { local_id: r.try_get("local_id")?, origin, seq, hash: r.try_get("hash")?, entry })
+}
+
+/// Drops every projection and replays every entry, re-verified, in arrival order, in one
+/// transaction. Returns the number of entries replayed.
+pub(crate) async fn rebuild(pool: &Pool<Db>, key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync)) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM items").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM heads").execute(&mut *tx).await?;
+    let mut heads: HashMap<String, ChainHead> = HashMap::new();
+    let mut after = 0i64;
+    let mut replayed = 0u64;
+    loop {
+        let rows = sqlx::query("SELECT local_id, origin, seq, hash, body, sig FROM entries WHERE local_id > $1 ORDER BY local_id LIMIT 1000")
+            .bind(after)
+            .fetch_all(&mut *tx)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let stored = stored_entry(row)?;
+            after = stored.local_id;
+            let origin = DivisionCode::parse(&stored.origin).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let key = key_of(&origin).ok_or_else(|| StoreError::Corrupt(format!("no key for origin {origin}")))?;
+            let entry = verify_next(&origin, &key, heads.get(&stored.origin), stored.entry)
+                .map_err(|e| StoreError::Corrupt(format!("entry {origin}#{}: {e}", stored.seq)))?;
+            apply(&mut tx, &entry).await?;
+            heads.insert(stored.origin, entry.head());
+            replayed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(replayed)
+}
+
+/// Every projection row in a fixed order, to compare two states.
+pub(crate) async fn snapshot(pool: &Pool<Db>) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for r in sqlx::query("SELECT node, code, data, last_seq, updated_at FROM items ORDER BY node, code").fetch_all(pool).await? {
+        let (node, code, data): (String, String, String) = (r.try_get("node")?, r.try_get("code")?, r.try_get("data")?);
+        let (seq, at): (i64, String) = (r.try_get("last_seq")?, r.try_get("updated_at")?);
+        out.push(format!("item {node} {code} {seq} {at} {data}"));
+    }
+    for (origin, head) in heads(pool).await? {
+        out.push(format!("head {origin} {} {}", head.seq, head.hash));
+    }
+    Ok(out)
+}
+
+pub(crate) async fn count_entries(pool: &Pool<Db>) -> Result<u64, StoreError> {
+    Ok(to_u64(sqlx::query("SELECT COUNT(*) AS n FROM entries").fetch_one(pool).await?.try_get("n")?))
+}
+
+pub(crate) async fn count_items(pool: &Pool<Db>, node: &str) -> Result<u64, StoreError> {
+    Ok(to_u64(sqlx::query("SELECT COUNT(*) AS n FROM items WHERE node = $1").bind(node).fetch_one(pool).await?.try_get("n")?))
+}
+
+pub(crate) async fn format_marker(pool: &Pool<Db>) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT value FROM store_meta WHERE key = 'format'").fetch_optional(pool).await;
+    match row {
+        Ok(r) => Ok(r.map(|r| r.try_get("value")).transpose()?),
+        Err(e) => Err(StoreError::Format(e.to_string())),
+    }
+}
+
+/// Test and benchmark aid: inserts raw item rows in one transaction, with no entry, signature
+/// or rule — the lower bound the ingest benchmark compares against. Never used by the node.
+pub(crate) async fn raw_insert_items(pool: &Pool<Db>, node: &str, items: &[PowerItem]) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    for item in items {
+        let data = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(node)
+        .bind(item.code.as_str())
+        .bind(item.name.as_str())
+        .bind(item.category.key())
+        .bind(item.status.key())
+        .bind(item.implementing_body.as_str())
+        .bind(data)
+        .bind(0i64)
+        .bind("")
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! The SQLite backend: a file in the data directory, WAL journal, full fsync on commit.
+//! The queries are shared with PostgreSQL (`queries.rs`); this file owns connecting only.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+
+
+type Db = sqlx::Sqlite;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Opens (creating if needed) the database file and brings its schema up to date. With
+/// `read_only`, opens an existing file without migrating (e.g. `quanze log verify` beside a
+/// running node).
+pub(crate) async fn connect(path: &Path, read_only: bool) -> Result<sqlx::SqlitePool, StoreError> {
+    let opts = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(!read_only)
+        .read_only(read_only)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+    if !read_only {
+        MIGRATOR.run(&pool).await?;
+    }
+    Ok(pool)
+}
+
+include!("queries.rs");
