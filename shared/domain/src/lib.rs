@@ -7,15 +7,18 @@
 pub mod category;
 pub mod codes;
 pub mod division;
+pub mod import;
 pub mod item;
 pub mod list;
 pub mod ops;
+pub mod sample;
 pub mod tier;
 
 pub use category::Category;
 pub use codes::{CodeWarning, ItemCode};
 pub use division::{DivisionCode, DivisionError};
+pub use import::{ImportError, ImportFormat, ParsedBatch, UnknownFormat, items_to_csv, items_to_json, parse_items};
 pub use item::{Citation, Field, FieldError, FlowStep, ItemPatch, ItemStatus, PowerItem, TimeLimit};
-pub use list::{RowError, RowWarning, validate_batch};
+pub use list::{RowError, RowWarning, validate_batch, validate_rows};
 pub use ops::{Op, RuleError, apply_item_op};
 pub use tier::Tier;

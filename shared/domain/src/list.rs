@@ -43,11 +43,23 @@ pub struct RowWarning {
 /// Checks every item of a batch, and that no code appears twice, numbering rows from
 /// `first_row`. Returns the warnings, or every error.
 pub fn validate_batch(items: &[PowerItem], first_row: usize) -> Result<Vec<RowWarning>, Vec<RowError>> {
+    validate_numbered(items.iter().enumerate().map(|(i, item)| (first_row + i, item)))
+}
+
+/// Like [`validate_batch`], for a batch whose row numbers are not consecutive (an import that
+/// skipped blank lines, or rows that could not be read): `rows[i]` is the row of `items[i]`.
+pub fn validate_rows(items: &[PowerItem], rows: &[usize]) -> Result<Vec<RowWarning>, Vec<RowError>> {
+    debug_assert_eq!(items.len(), rows.len(), "one row number per item");
+    validate_numbered(rows.iter().copied().zip(items))
+}
+
+fn validate_numbered<'a>(
+    numbered: impl IntoIterator<Item = (usize, &'a PowerItem)>,
+) -> Result<Vec<RowWarning>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        let row = first_row + i;
+    for (row, item) in numbered {
         match item.validate() {
             Ok(ws) => warnings.extend(ws.into_iter().map(|warning| RowWarning { row, warning })),
             Err(es) => errors.extend(es.into_iter().map(|e| RowError { row, field: Some(e.field), message: e.message })),
@@ -99,5 +111,12 @@ mod tests {
         let warnings = validate_batch(&[item], 1).unwrap();
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].row, 1);
+    }
+
+    #[test]
+    fn rows_with_gaps_keep_their_numbers() {
+        let errs = validate_rows(&[food_licence(), food_licence()], &[2, 7]).unwrap_err();
+        assert_eq!((errs[0].row, errs[0].field), (7, Some(Field::Code)));
+        assert!(errs[0].message.contains("第 2 行"));
     }
 }

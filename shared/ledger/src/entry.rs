@@ -68,6 +68,10 @@ impl UnverifiedEntry {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    pub fn sig(&self) -> &[u8; 64] {
+        &self.sig
+    }
 }
 
 /// An entry whose signature, canonical form and chain position were checked (or which this

@@ -1,0 +1,158 @@
+//! Errors at the HTTP edge: a status, a stable machine-readable code and a bilingual message,
+//! sent as `{"code": "...", "message": "中文 / English", "errors": [...]}`.
+//! Also owns the body extractor that turns every malformed body into one of those errors.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use quanze_domain::RuleError;
+use quanze_store::StoreError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::state::WriteError;
+
+/// An error answer of the API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// Row or field errors, when there are several.
+    pub errors: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), errors: None }
+    }
+
+    pub fn with_errors(mut self, errors: impl Serialize) -> Self {
+        self.errors = serde_json::to_value(errors).ok();
+        self
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("未找到 {what} / not found"))
+    }
+
+    pub fn bad_query(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "BAD_QUERY", message)
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "内部错误，详见节点日志 / internal error, see the node log")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { code: self.code, message: &self.message, errors: self.errors.as_ref() };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<RuleError> for ApiError {
+    fn from(e: RuleError) -> Self {
+        let message = e.to_string();
+        match e {
+            RuleError::DuplicateCode(_) => ApiError::new(StatusCode::CONFLICT, "DUPLICATE_CODE", message),
+            RuleError::NoSuchItem(_) => ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message),
+            RuleError::Cancelled(_) => ApiError::new(StatusCode::CONFLICT, "ITEM_CANCELLED", message),
+            RuleError::Invalid { errors, .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", message).with_errors(errors)
+            }
+            RuleError::EmptyPatch(_) | RuleError::MissingReason(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", message)
+            }
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Store(StoreError::Rule { error, .. }) => error.into(),
+            WriteError::Ledger(quanze_ledger::LedgerError::TooLarge(n)) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                format!("条目 {n} 字节超过上限 / entry too large"),
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// A JSON body whose every failure is an `ApiError`: 413 over the size limit, 400 for invalid
+/// UTF-8 or malformed JSON, 422 (or `UNKNOWN_CATEGORY`) when it does not fit the type.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = RawBody::from_request(req, state).await?.0;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON bytes with the API's error codes.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_UTF8",
+            format!("请求体不是有效的 UTF-8（第 {} 字节）/ body is not valid UTF-8", e.valid_up_to() + 1),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        let text = e.to_string();
+        if e.is_data() && text.contains("未知职权类别") {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "UNKNOWN_CATEGORY", text)
+        } else if e.is_data() {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", format!("字段不符合要求 / invalid field: {text}"))
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", format!("JSON 格式错误 / malformed JSON: {text}"))
+        }
+    })
+}
+
+/// The raw body, bounded by the router's body limit (413 with our error shape past it).
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state).await.map(RawBody).map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    format!("请求体超过 {} MiB / body exceeds {} MiB", super::MAX_BODY_MIB, super::MAX_BODY_MIB),
+                )
+            } else {
+                ApiError::new(rej.status(), "BAD_BODY", format!("无法读取请求体 / cannot read body: {rej}"))
+            }
+        })
+    }
+}

@@ -1,0 +1,179 @@
+//! Item routes: list with filters and paging, get, create, update elements, cancel, and the
+//! all-or-nothing import and the export of the whole list.
+//! Every write becomes exactly one signed entry through `Node::write`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quanze_domain::import::{ImportFormat, items_to_csv, items_to_json, parse_items};
+use quanze_domain::{Category, ItemPatch, ItemStatus, Op, PowerItem, RowError, apply_item_op};
+use quanze_ledger::VerifiedEntry;
+use quanze_store::ItemFilter;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{ApiError, JsonBody, RawBody};
+use crate::state::Node;
+
+/// Largest page a listing returns.
+pub const MAX_PAGE: u64 = 1000;
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    category: Option<String>,
+    status: Option<String>,
+    body: Option<String>,
+    q: Option<String>,
+    offset: Option<u64>,
+    limit: Option<u64>,
+}
+
+pub async fn list(State(node): State<Node>, Query(q): Query<ListQuery>) -> Result<impl IntoResponse, ApiError> {
+    let category = q
+        .category
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(str::parse::<Category>)
+        .transpose()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "UNKNOWN_CATEGORY", e.to_string()))?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(ItemStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_query(format!("未知状态 “{s}”，应为 active/cancelled/delegated / unknown status"))
+        })?),
+    };
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_query(format!("limit 应在 1–{MAX_PAGE} 之间 / limit must be 1–{MAX_PAGE}")));
+    }
+    let filter = ItemFilter {
+        category,
+        status,
+        implementing_body: q.body.filter(|b| !b.is_empty()),
+        q: q.q,
+        offset: q.offset.unwrap_or(0),
+        limit,
+    };
+    Ok(Json(node.store().items(node.division(), &filter).await?))
+}
+
+pub async fn show(State(node): State<Node>, Path(code): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let row = node.store().item(node.division(), &code).await?;
+    row.map(Json).ok_or_else(|| ApiError::not_found(format!("事项 {code} / item {code}")))
+}
+
+fn written(entry: &VerifiedEntry, extra: serde_json::Value) -> serde_json::Value {
+    let mut out = json!({ "entry": entry.entry_ref() });
+    if let (Some(obj), serde_json::Value::Object(more)) = (out.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    out
+}
+
+pub async fn create(State(node): State<Node>, JsonBody(item): JsonBody<PowerItem>) -> Result<Response, ApiError> {
+    let op = Op::ItemAdd { item };
+    // Check before signing so the answer lists every field error; the store checks again.
+    let warnings = match &op {
+        Op::ItemAdd { item } => item.validate().map_err(|errors| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "事项不符合要求 / invalid item").with_errors(errors)
+        })?,
+        _ => Vec::new(),
+    };
+    let entry = node.write(vec![op.clone()]).await?;
+    let Op::ItemAdd { item } = op else { unreachable!("built above") };
+    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "item": item, "warnings": warnings })))).into_response())
+}
+
+pub async fn update(
+    State(node): State<Node>,
+    Path(code): Path<String>,
+    JsonBody(patch): JsonBody<ItemPatch>,
+) -> Result<impl IntoResponse, ApiError> {
+    let op = Op::ItemUpdate { code: code.clone(), patch };
+    let current = node.store().item(node.division(), &code).await?.map(|r| r.item);
+    let next = apply_item_op(current.as_ref(), &op)?;
+    let entry = node.write(vec![op]).await?;
+    Ok(Json(written(&entry, json!({ "item": next }))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    reason: String,
+}
+
+pub async fn cancel(
+    State(node): State<Node>,
+    Path(code): Path<String>,
+    JsonBody(body): JsonBody<CancelBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let op = Op::ItemCancel { code: code.clone(), reason: body.reason };
+    let current = node.store().item(node.division(), &code).await?.map(|r| r.item);
+    let next = apply_item_op(current.as_ref(), &op)?;
+    let entry = node.write(vec![op]).await?;
+    Ok(Json(written(&entry, json!({ "item": next }))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FormatQuery {
+    format: Option<String>,
+}
+
+fn format_of(q: &FormatQuery) -> Result<ImportFormat, ApiError> {
+    q.format.as_deref().unwrap_or("json").parse().map_err(|e: quanze_domain::import::UnknownFormat| ApiError::bad_query(e.to_string()))
+}
+
+/// Imports a whole file as one entry: every row passes, or nothing is written and every bad
+/// row is named.
+pub async fn import(State(node): State<Node>, Query(q): Query<FormatQuery>, RawBody(bytes): RawBody) -> Result<Response, ApiError> {
+    let format = format_of(&q)?;
+    let refused = |errors: Vec<RowError>| {
+        let n = errors.len();
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "IMPORT_INVALID",
+            format!("导入失败，共 {n} 处错误，未导入任何事项 / import refused: {n} errors, nothing imported"),
+        )
+        .with_errors(errors)
+    };
+    let batch = parse_items(format, &bytes).map_err(|e| refused(e.errors))?;
+    let mut clashes = Vec::new();
+    for (item, row) in batch.items.iter().zip(&batch.rows) {
+        if node.store().item(node.division(), &item.code).await?.is_some() {
+            clashes.push(RowError {
+                row: *row,
+                field: Some(quanze_domain::Field::Code),
+                message: format!("事项编码 “{}” 在清单中已存在 / code already in the list", item.code),
+            });
+        }
+    }
+    if !clashes.is_empty() {
+        return Err(refused(clashes));
+    }
+    let count = batch.items.len();
+    let ops = batch.items.into_iter().map(|item| Op::ItemAdd { item }).collect();
+    let entry = node.write(ops).await?;
+    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "imported": count, "warnings": batch.warnings })))).into_response())
+}
+
+/// The whole list (every status) as CSV or JSON, ordered by code.
+pub async fn export(State(node): State<Node>, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
+    let format = format_of(&q)?;
+    let mut items = Vec::new();
+    let mut filter = ItemFilter { limit: MAX_PAGE, ..Default::default() };
+    loop {
+        let page = node.store().items(node.division(), &filter).await?;
+        let n = page.items.len() as u64;
+        items.extend(page.items.into_iter().map(|r| r.item));
+        if n < filter.limit {
+            break;
+        }
+        filter.offset += n;
+    }
+    let (body, content_type) = match format {
+        ImportFormat::Csv => (items_to_csv(&items), "text/csv; charset=utf-8"),
+        ImportFormat::Json => (items_to_json(&items), "application/json"),
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}

@@ -1,0 +1,73 @@
+//! Log routes: read entries (exact signed bytes plus a decoded view), verify every stored
+//! entry, and rebuild the projections from the entries.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use quanze_domain::DivisionCode;
+use quanze_ledger::{EntryBody, SignedEntryWire};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use crate::state::Node;
+use crate::verify_log::verify_store;
+
+#[derive(Debug, Deserialize)]
+pub struct LogQuery {
+    origin: Option<String>,
+    after: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// One entry as the API shows it: the wire form (what a peer would verify) and its decoded body.
+#[derive(Debug, Serialize)]
+pub struct LogEntry {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub wire: SignedEntryWire,
+    /// The body decoded for reading; `null` when the stored bytes do not decode.
+    pub decoded: Option<EntryBody>,
+}
+
+pub async fn show(State(node): State<Node>, Query(q): Query<LogQuery>) -> Result<impl IntoResponse, ApiError> {
+    let origin = match q.origin.as_deref() {
+        None | Some("") => node.division().clone(),
+        Some(o) => DivisionCode::parse(o).map_err(|e| ApiError::bad_query(e.to_string()))?,
+    };
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > 1000 {
+        return Err(ApiError::bad_query("limit 应在 1–1000 之间 / limit must be 1–1000"));
+    }
+    let stored = node.store().entries(&origin, q.after.unwrap_or(0), limit).await?;
+    let entries: Vec<LogEntry> = stored
+        .into_iter()
+        .map(|s| {
+            let decoded = serde_json::from_slice(s.entry.bytes()).ok();
+            let wire = SignedEntryWire {
+                body: String::from_utf8_lossy(s.entry.bytes()).into_owned(),
+                sig: hex::encode(s.entry.sig()),
+                hash: s.stored_hash().unwrap_or(quanze_ledger::Hash([0; 32])),
+            };
+            LogEntry { seq: s.seq, wire, decoded }
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "origin": origin, "entries": entries })))
+}
+
+pub async fn verify(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    let key_of = |origin: &DivisionCode| node.key_of(origin);
+    let report = verify_store(node.store(), &key_of).await.map_err(ApiError::internal)?;
+    let status = if report.ok { StatusCode::OK } else { StatusCode::CONFLICT };
+    Ok((status, Json(report)))
+}
+
+pub async fn rebuild(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    let replayed = node.rebuild().await.map_err(|e| match e {
+        quanze_store::StoreError::Corrupt(m) => {
+            ApiError::new(StatusCode::CONFLICT, "LOG_CORRUPT", format!("条目校验失败，投影未改变 / verification failed, projections unchanged: {m}"))
+        }
+        other => ApiError::internal(other),
+    })?;
+    Ok(Json(serde_json::json!({ "replayed": replayed })))
+}

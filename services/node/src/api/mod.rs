@@ -1,0 +1,128 @@
+//! The HTTP surface of a node: `/healthz`, `/metrics` and the REST API under `/api/v1`.
+//!
+//! Owns routing, the body limit, write authorisation (operator bearer token) and request
+//! counting. Handlers live in `items.rs` and `log.rs`; they call `Node` and the store, and never
+//! sign or write SQL themselves.
+
+mod error;
+mod items;
+mod log;
+
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use error::{ApiError, parse_json};
+
+use crate::state::Node;
+
+/// Largest request body accepted.
+pub const MAX_BODY_MIB: usize = 8;
+
+/// The node's router.
+pub fn router(node: Node) -> Router {
+    let api = Router::new()
+        .route("/node", get(node_info))
+        .route("/items", get(items::list).post(items::create))
+        .route("/items/{code}", get(items::show).patch(items::update))
+        .route("/items/{code}/cancel", post(items::cancel))
+        .route("/import", post(items::import))
+        .route("/export", get(items::export))
+        .route("/log", get(log::show))
+        .route("/log/verify", get(log::verify))
+        .route("/admin/rebuild", post(log::rebuild))
+        .fallback(|| async { ApiError::not_found("该接口 / this API route") })
+        .layer(middleware::from_fn_with_state(node.clone(), authorise_writes));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .nest("/api/v1", api)
+        .layer(DefaultBodyLimit::max(MAX_BODY_MIB * 1024 * 1024))
+        .layer(middleware::from_fn_with_state(node.clone(), count_requests))
+        .with_state(node)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn node_info(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    let head = node.head().await;
+    Ok(axum::Json(serde_json::json!({
+        "division": node.division(),
+        "tier": node.tier(),
+        "name": node.name(),
+        "public_key": node.public_key(),
+        "engine": node.store().engine(),
+        "head": head,
+        "items": node.store().count_items(node.division()).await?,
+    })))
+}
+
+/// Writes (anything but GET/HEAD) need `Authorization: Bearer <operator.token>`.
+async fn authorise_writes(State(node): State<Node>, headers: HeaderMap, req: Request, next: Next) -> Response {
+    let needs_auth = !matches!(*req.method(), Method::GET | Method::HEAD);
+    if needs_auth && let Some(expected) = node.operator_token() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "需要操作员令牌（operator.token）/ operator bearer token required",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn count_requests(State(node): State<Node>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let res = next.run(req).await;
+    let c = node.counters();
+    c.http_requests.fetch_add(1, Ordering::Relaxed);
+    if res.status().is_client_error() {
+        c.http_client_errors.fetch_add(1, Ordering::Relaxed);
+    } else if res.status().is_server_error() {
+        c.http_server_errors.fetch_add(1, Ordering::Relaxed);
+    }
+    tracing::debug!(%method, %path, status = res.status().as_u16(), "request");
+    res
+}
+
+/// Prometheus text exposition of the node's counters and sizes.
+async fn metrics(State(node): State<Node>) -> Result<Response, ApiError> {
+    let c = node.counters();
+    let items = node.store().count_items(node.division()).await?;
+    let entries = node.store().count_entries().await?;
+    let head = node.head().await.map_or(0, |h| h.seq);
+    let rss = crate::rss::current_rss_bytes().unwrap_or(0);
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+    };
+    metric("quanze_http_requests_total", "counter", "HTTP requests served.", c.http_requests.load(Ordering::Relaxed));
+    metric("quanze_http_client_errors_total", "counter", "HTTP 4xx answers.", c.http_client_errors.load(Ordering::Relaxed));
+    metric("quanze_http_server_errors_total", "counter", "HTTP 5xx answers.", c.http_server_errors.load(Ordering::Relaxed));
+    metric("quanze_entries_written_total", "counter", "Entries this process appended to the own log.", c.entries_written.load(Ordering::Relaxed));
+    metric("quanze_ops_written_total", "counter", "Ops in those entries.", c.ops_written.load(Ordering::Relaxed));
+    metric("quanze_entries_stored", "gauge", "Entries stored, all origins.", entries);
+    metric("quanze_items", "gauge", "Items in the own list.", items);
+    metric("quanze_own_log_seq", "gauge", "Seq of the own log head.", head);
+    metric("quanze_resident_memory_bytes", "gauge", "Resident set size.", rss);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
+}

@@ -1,0 +1,262 @@
+//! Command-line definitions (clap). Parsing only: each command's behaviour is in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Quanze 权责: a federated node for power-and-responsibility lists (权责清单).
+#[derive(Debug, Parser)]
+#[command(name = "quanze", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the node lives and how to reach it; shared by most commands.
+#[derive(Debug, Clone, Args)]
+pub struct NodeArgs {
+    /// Data directory of the node.
+    #[arg(long, env = "QUANZE_DATA_DIR", default_value = "./quanze-data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL (postgres://… or a SQLite path); default: quanze.db in the data directory.
+    #[arg(long, env = "QUANZE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on (serve) or to reach the node at (other commands), ip:port.
+    #[arg(long, env = "QUANZE_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// Full URL of the node's API for client commands (default: from the config).
+    #[arg(long, env = "QUANZE_NODE_URL", global = true)]
+    pub node_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a node: data directory, key pair, TLS certificate, operator token, config.
+    Init(InitArgs),
+    /// Serve the node's HTTPS API until SIGTERM or ctrl-c.
+    Serve(#[command(flatten)] NodeArgs),
+    /// Items of this node's list.
+    #[command(subcommand)]
+    Item(ItemCommand),
+    /// Import a list file (CSV or JSON) as one signed entry; all rows or none.
+    Import(ImportArgs),
+    /// Export the list as CSV or JSON.
+    Export(ExportArgs),
+    /// The node's signed log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Maintenance.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Run a demonstration on the embedded database.
+    Demo(DemoArgs),
+    /// Measure ingest throughput and memory.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// province | city | county | township (or 省/市/县/乡镇).
+    #[arg(long)]
+    pub tier: String,
+    /// Division code (GB/T 2260), e.g. 510500; must match the tier.
+    #[arg(long)]
+    pub division: String,
+    /// Name of the jurisdiction, e.g. 泸州市.
+    #[arg(long)]
+    pub name: String,
+    /// Extra host names or IPs for the TLS certificate (localhost and 127.0.0.1 are always in).
+    #[arg(long = "san")]
+    pub extra_names: Vec<String>,
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+/// Elements of an item given as flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ItemFields {
+    /// Item name (事项名称).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Category (职权类别), e.g. 行政许可.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Legal basis (设定依据), e.g. "《中华人民共和国食品安全法》第三十五条"; repeat or separate with ；
+    #[arg(long)]
+    pub basis: Vec<String>,
+    /// Implementing body (实施主体).
+    #[arg(long = "body")]
+    pub implementing_body: Option<String>,
+    /// Legal time limit in working days (法定办结时限).
+    #[arg(long)]
+    pub legal_days: Option<u32>,
+    /// Promised time limit in working days (承诺办结时限).
+    #[arg(long)]
+    pub promised_days: Option<u32>,
+    /// Responsibility items (责任事项), repeatable.
+    #[arg(long = "responsibility")]
+    pub responsibilities: Vec<String>,
+    /// Remedies (救济途径), repeatable.
+    #[arg(long = "remedy")]
+    pub remedies: Vec<String>,
+    /// A JSON file with the whole item (add) or the changed elements (update).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ItemCommand {
+    /// Add an item.
+    Add {
+        /// Item code (事项编码), e.g. XK00035000.
+        #[arg(long)]
+        code: Option<String>,
+        #[command(flatten)]
+        fields: ItemFields,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Change elements of an item.
+    Update {
+        code: String,
+        #[command(flatten)]
+        fields: ItemFields,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Cancel an item, with the reason.
+    Cancel {
+        code: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// List items.
+    List {
+        #[arg(long)]
+        category: Option<String>,
+        /// active | cancelled | delegated
+        #[arg(long)]
+        status: Option<String>,
+        /// Implementing body (exact).
+        #[arg(long = "body")]
+        implementing_body: Option<String>,
+        /// Text in the name or code.
+        #[arg(long)]
+        q: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Show one item with every element.
+    Show {
+        code: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: .csv (UTF-8, Chinese headers) or .json.
+    pub file: PathBuf,
+    /// csv | json (default: from the file name).
+    #[arg(long)]
+    pub format: Option<String>,
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// csv | json
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Print entries of a log.
+    Show {
+        /// Origin (division code); default: this node.
+        #[arg(long)]
+        origin: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Verify every stored entry (signature, chain, stored hash). Exit 1 on any problem.
+    Verify {
+        /// Read the data directory directly instead of asking the running node.
+        #[arg(long)]
+        offline: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Drop every projection and rebuild it from the entries.
+    Rebuild {
+        /// Work on the data directory directly (the node must be stopped).
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// One node (泸县) on SQLite.
+    #[arg(long)]
+    pub single: bool,
+    /// Where to put the demo's data directory.
+    #[arg(long, default_value = "./quanze-demo")]
+    pub dir: PathBuf,
+    /// Keep serving after the demo until ctrl-c.
+    #[arg(long)]
+    pub serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Append and apply item ops as signed entries on SQLite; compare with raw bounds.
+    Ingest {
+        /// Number of item ops per scenario.
+        #[arg(long, default_value_t = 100_000)]
+        ops: usize,
+        /// Run only this batch size (ops per entry) in this process; used internally.
+        #[arg(long)]
+        batch: Option<usize>,
+        /// Run only this raw bound (sign | verify | insert) in this process; used internally.
+        #[arg(long)]
+        bound: Option<String>,
+        /// Working directory (default: a temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,25 @@
+//! What each CLI command does. Commands that change a node's list talk to the running node's
+//! API (one writer per node); `init`, offline `log verify` and offline `admin rebuild` work on
+//! the data directory itself.
+
+pub mod bench;
+pub mod demo;
+pub mod init;
+pub mod items;
+pub mod log;
+
+use crate::cli::NodeArgs;
+use crate::client::NodeClient;
+use crate::config::{Config, Overrides};
+
+/// The effective config of the node named by `args`.
+pub fn load_config(args: &NodeArgs) -> anyhow::Result<Config> {
+    let overrides = Overrides { listen: args.listen.clone(), database_url: args.database_url.clone() };
+    Config::load(&args.data_dir, &overrides)
+}
+
+/// A client for the node named by `args`.
+pub fn client(args: &NodeArgs) -> anyhow::Result<NodeClient> {
+    let config = load_config(args)?;
+    NodeClient::for_config(&config, args.node_url.as_deref())
+}

@@ -1,0 +1,133 @@
+//! The data directory and the node configuration.
+//!
+//! Owns the layout of a data directory (`quanze.toml`, `node.key`, `operator.token`, `tls/`,
+//! `quanze.db`) and the precedence rule: config file < `QUANZE_*` environment < flags (clap
+//! merges environment and flags; this module fills what both left empty from the file).
+//! Must not open the database or the network.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use quanze_domain::{DivisionCode, Tier};
+use serde::{Deserialize, Serialize};
+
+pub const CONFIG_FILE: &str = "quanze.toml";
+pub const KEY_FILE: &str = "node.key";
+pub const TOKEN_FILE: &str = "operator.token";
+pub const CERT_FILE: &str = "tls/cert.pem";
+pub const CERT_KEY_FILE: &str = "tls/key.pem";
+pub const DB_FILE: &str = "quanze.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7443";
+
+/// The config file, as written by `quanze init`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub node: NodeSection,
+    #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
+    pub database: DatabaseSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    pub tier: Tier,
+    pub division: DivisionCode,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen: String,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection { listen: DEFAULT_LISTEN.to_string() }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    /// Empty: the SQLite file in the data directory.
+    #[serde(default)]
+    pub url: String,
+}
+
+/// The effective configuration of a node after all sources are merged.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub tier: Tier,
+    pub division: DivisionCode,
+    pub name: String,
+    pub listen: SocketAddr,
+    pub database_url: String,
+}
+
+/// Values given on the command line or in the environment (already merged by clap).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads `<data_dir>/quanze.toml` and applies the overrides.
+    pub fn load(data_dir: &Path, overrides: &Overrides) -> anyhow::Result<Config> {
+        let path = data_dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("无法读取配置文件 {} / cannot read config; run `quanze init` first", path.display())
+        })?;
+        let file: ConfigFile =
+            toml::from_str(&text).with_context(|| format!("配置文件格式错误 / invalid config {}", path.display()))?;
+        file.node.division.check_tier(file.node.tier).with_context(|| format!("{}: [node]", path.display()))?;
+        let listen_text = overrides.listen.clone().unwrap_or(file.server.listen);
+        let listen: SocketAddr = listen_text
+            .parse()
+            .with_context(|| format!("监听地址 “{listen_text}” 无效 / invalid listen address (ip:port)"))?;
+        let database_url = overrides.database_url.clone().filter(|u| !u.is_empty()).unwrap_or(file.database.url);
+        Ok(Config {
+            data_dir: data_dir.to_path_buf(),
+            tier: file.node.tier,
+            division: file.node.division,
+            name: file.node.name,
+            listen,
+            database_url,
+        })
+    }
+
+    /// The database to open: the configured URL, or the SQLite file in the data directory.
+    pub fn database(&self) -> String {
+        if self.database_url.is_empty() { self.data_dir.join(DB_FILE).display().to_string() } else { self.database_url.clone() }
+    }
+
+    /// The URL a local client uses to reach this node.
+    pub fn local_url(&self) -> String {
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("https://{addr}")
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.data_dir.join(file)
+    }
+}
+
+/// Writes a fresh config file; refuses to overwrite one.
+pub fn write_new(data_dir: &Path, file: &ConfigFile) -> anyhow::Result<()> {
+    let path = data_dir.join(CONFIG_FILE);
+    if path.exists() {
+        bail!("{} 已存在 / config already exists", path.display());
+    }
+    let header = "# Quanze node configuration. Precedence: this file < QUANZE_* environment < command-line flags.\n";
+    std::fs::write(&path, format!("{header}{}", toml::to_string(file)?))
+        .with_context(|| format!("无法写入 {} / cannot write config", path.display()))
+}
