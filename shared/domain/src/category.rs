@@ -103,7 +103,9 @@ impl Category {
 
 /// The text names no known category.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("未知职权类别 “{0}”，应为行政许可、行政处罚、行政强制、行政征收、行政给付、行政检查、行政确认、行政奖励、行政裁决、其他行政权力或公共服务 / unknown category")]
+#[error(
+    "未知职权类别 “{0}”，应为行政许可、行政处罚、行政强制、行政征收、行政给付、行政检查、行政确认、行政奖励、行政裁决、其他行政权力或公共服务 / unknown category"
+)]
 pub struct UnknownCategory(pub String);
 
 impl FromStr for Category {

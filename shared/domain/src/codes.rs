@@ -20,7 +20,14 @@ pub enum ItemCode {
     /// 基本编码.
     Basic { letters: String, main: String, sub: String },
     /// 实施编码: basic code + who implements it.
-    Implementation { letters: String, main: String, sub: String, level: u8, division: DivisionCode, credit_code: String },
+    Implementation {
+        letters: String,
+        main: String,
+        sub: String,
+        level: u8,
+        division: DivisionCode,
+        credit_code: String,
+    },
     /// Any other non-empty code without spaces: a legacy or provincial code.
     Legacy(String),
 }
@@ -32,7 +39,9 @@ pub enum CodeError {
     Empty,
     #[error("事项编码 “{0}” 含有空白字符 / code contains white space")]
     Whitespace(String),
-    #[error("事项编码 “{code}” 的类别字母 {letters} 与职权类别“{category}”（应为 {expected}）不符 / category letters do not match the category")]
+    #[error(
+        "事项编码 “{code}” 的类别字母 {letters} 与职权类别“{category}”（应为 {expected}）不符 / category letters do not match the category"
+    )]
     LettersMismatch { code: String, letters: String, category: &'static str, expected: &'static str },
     #[error("实施编码 “{code}” 无效：{reason} / invalid implementation code")]
     Implementation { code: String, reason: String },
@@ -74,7 +83,9 @@ impl ItemCode {
             return Ok(ItemCode::Legacy(text.to_string()));
         }
         let (letters, main, sub) = (&compact[..2], &compact[2..7], &compact[7..10]);
-        if !(is_upper_letters(letters) && is_digits(main, 5) && is_digits(sub, 3)) || Category::from_letters(letters).is_none() {
+        if !(is_upper_letters(letters) && is_digits(main, 5) && is_digits(sub, 3))
+            || Category::from_letters(letters).is_none()
+        {
             return Ok(ItemCode::Legacy(text.to_string()));
         }
         let rest = &compact[10..];
@@ -219,7 +230,10 @@ mod tests {
         assert!(matches!(&code, ItemCode::Implementation { level: 4, .. }));
         assert_eq!(code.to_string(), text);
         assert_eq!(ItemCode::parse(&text.replace('-', "")).unwrap(), code);
-        assert!(matches!(ItemCode::parse(&format!("CF00012001-9-510521-{credit}")), Err(CodeError::Implementation { .. })));
+        assert!(matches!(
+            ItemCode::parse(&format!("CF00012001-9-510521-{credit}")),
+            Err(CodeError::Implementation { .. })
+        ));
     }
 
     #[test]

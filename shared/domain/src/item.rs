@@ -303,7 +303,9 @@ impl PowerItem {
         {
             errors.push(FieldError::new(
                 Field::PromisedDays,
-                format!("承诺时限 {promised} 个工作日超过法定时限 {legal} 个工作日 / promised limit exceeds legal limit"),
+                format!(
+                    "承诺时限 {promised} 个工作日超过法定时限 {legal} 个工作日 / promised limit exceeds legal limit"
+                ),
             ));
         }
         if self.time_limit.legal_days == Some(0) {
@@ -380,7 +382,24 @@ impl ItemPatch {
         macro_rules! take {
             ($($f:ident),*) => { $( if let Some(v) = &self.$f { out.$f = v.clone(); } )* };
         }
-        take!(name, category, basis, implementing_body, responsibilities, accountability, accountability_basis, supervision, remedies, time_limit, flow, risk_points);
+        take!(
+            name,
+            category,
+            basis,
+            implementing_body,
+            responsibilities,
+            accountability,
+            accountability_basis,
+            supervision,
+            remedies,
+            flow,
+            risk_points
+        );
+        // Each limit is its own element: naming only the promised limit keeps the legal one.
+        if let Some(tl) = &self.time_limit {
+            out.time_limit.legal_days = tl.legal_days.or(out.time_limit.legal_days);
+            out.time_limit.promised_days = tl.promised_days.or(out.time_limit.promised_days);
+        }
         if let Some(code) = &self.implementing_body_code {
             out.implementing_body_code = if code.trim().is_empty() { None } else { Some(code.clone()) };
         }
@@ -398,12 +417,17 @@ pub(crate) mod tests {
             code: "XK00035000".into(),
             name: "食品经营许可".into(),
             category: Category::Licensing,
-            basis: vec![Citation { law: "中华人民共和国食品安全法".into(), article: "第三十五条".into() }],
+            basis: vec![Citation {
+                law: "中华人民共和国食品安全法".into(), article: "第三十五条".into()
+            }],
             implementing_body: "泸县市场监督管理局".into(),
             implementing_body_code: None,
             responsibilities: vec!["受理责任：公示申请条件、法定期限和需要提交的材料".into()],
             accountability: vec!["对符合法定条件的申请不予受理的".into()],
-            accountability_basis: vec![Citation { law: "中华人民共和国行政许可法".into(), article: "第七十二条".into() }],
+            accountability_basis: vec![Citation {
+                law: "中华人民共和国行政许可法".into(),
+                article: "第七十二条".into(),
+            }],
             supervision: vec!["县纪委监委派驻纪检组监督".into()],
             remedies: vec!["行政复议".into(), "行政诉讼".into()],
             time_limit: TimeLimit { legal_days: Some(20), promised_days: Some(10) },
@@ -454,11 +478,18 @@ pub(crate) mod tests {
     #[test]
     fn a_patch_changes_only_what_it_names() {
         let item = food_licence();
-        let patch = ItemPatch { implementing_body: Some("泸州市市场监督管理局".into()), ..Default::default() };
+        let patch =
+            ItemPatch { implementing_body: Some("泸州市市场监督管理局".into()), ..Default::default() };
         let out = patch.apply_to(&item);
         assert_eq!(out.implementing_body, "泸州市市场监督管理局");
         assert_eq!(out.name, item.name);
         assert!(ItemPatch::default().is_empty());
+        let only_promised = ItemPatch {
+            time_limit: Some(TimeLimit { legal_days: None, promised_days: Some(5) }),
+            ..Default::default()
+        };
+        let out = only_promised.apply_to(&item);
+        assert_eq!(out.time_limit, TimeLimit { legal_days: Some(20), promised_days: Some(5) });
     }
 
     #[test]

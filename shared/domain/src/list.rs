@@ -62,7 +62,9 @@ fn validate_numbered<'a>(
     for (row, item) in numbered {
         match item.validate() {
             Ok(ws) => warnings.extend(ws.into_iter().map(|warning| RowWarning { row, warning })),
-            Err(es) => errors.extend(es.into_iter().map(|e| RowError { row, field: Some(e.field), message: e.message })),
+            Err(es) => {
+                errors.extend(es.into_iter().map(|e| RowError { row, field: Some(e.field), message: e.message }))
+            }
         }
         let code = item.code.as_str();
         if code.trim().is_empty() {

@@ -118,7 +118,9 @@ mod tests {
             apply_item_op(Some(&added), &Op::ItemAdd { item: item.clone() }),
             Err(RuleError::DuplicateCode(item.code.clone()))
         );
-        let patch = ItemPatch { name: Some("食品经营许可（含仅销售预包装食品备案）".into()), ..Default::default() };
+        let patch = ItemPatch {
+            name: Some("食品经营许可（含仅销售预包装食品备案）".into()), ..Default::default()
+        };
         let updated = apply_item_op(Some(&added), &Op::ItemUpdate { code: item.code.clone(), patch }).unwrap();
         assert!(updated.name.starts_with("食品经营许可（"));
         let cancel = Op::ItemCancel { code: item.code.clone(), reason: "依据国发〔2024〕5号取消".into() };

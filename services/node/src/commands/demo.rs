@@ -96,17 +96,24 @@ async fn drive(api: &NodeClient) -> anyhow::Result<()> {
     let res = api.send_json(Method::PATCH, "/api/v1/items/XK00041000", &json!({"time_limit": {"legal_days": 20, "promised_days": 5}})).await?;
     step("5", &format!("承诺时限调整为 5 个工作日，条目 #{} / promised limit adjusted", res["entry"]["seq"]));
 
+    let sample = quanze_domain::sample::sample_list("泸县");
+    let last = sample.last().context("示例清单为空 / empty sample list")?;
+    let reason = "依据川府发〔2025〕3号，该事项调整由上级实施 / moved upward by a provincial decision";
+    let path = format!("/api/v1/items/{}/cancel", crate::commands::items::encode(&last.code));
+    let res = api.send_json(Method::POST, &path, &json!({ "reason": reason })).await?;
+    step("6", &format!("取消 {} {}，条目 #{} / cancelled one item with its reason", last.code, last.name, res["entry"]["seq"]));
+
     match api.send_json(Method::POST, "/api/v1/items", &item).await {
-        Err(e) => step("6", &format!("重复编码被拒绝，未写入任何内容 / duplicate refused, nothing written: {e}")),
+        Err(e) => step("7", &format!("重复编码被拒绝，未写入任何内容 / duplicate refused, nothing written: {e}")),
         Ok(_) => bail!("重复编码未被拒绝 / duplicate was accepted"),
     }
 
     let page = api.get_json("/api/v1/items?category=%E8%A1%8C%E6%94%BF%E8%AE%B8%E5%8F%AF&limit=100").await?;
-    step("7", &format!("行政许可事项共 {} 项 / licensing items:", page["total"]));
+    step("8", &format!("行政许可事项共 {} 项 / licensing items:", page["total"]));
     for it in page["items"].as_array().into_iter().flatten() {
         println!("     {}  {}  {}", it["code"].as_str().unwrap_or(""), it["name"].as_str().unwrap_or(""), it["implementing_body"].as_str().unwrap_or(""));
     }
     let report = api.get_json("/api/v1/log/verify").await?;
-    step("8", &format!("日志校验：{} 个条目全部通过签名与链校验 / every entry verified: ok={}", report["entries_checked"], report["ok"]));
+    step("9", &format!("日志校验：{} 个条目全部通过签名与链校验 / every entry verified: ok={}", report["entries_checked"], report["ok"]));
     Ok(())
 }

@@ -191,7 +191,8 @@ mod tests {
 
     #[test]
     fn flow_steps_parse_with_handler_and_days() {
-        let flow = parse_flow("受理（政务服务窗口，1个工作日）→审查(审批股,3) -> 决定（局长）\n送达（1个工作日）→归档").unwrap();
+        let flow = parse_flow("受理（政务服务窗口，1个工作日）→审查(审批股,3) -> 决定（局长）\n送达（1个工作日）→归档")
+            .unwrap();
         let got: Vec<(&str, &str, Option<u32>)> =
             flow.iter().map(|s| (s.step.as_str(), s.handler.as_str(), s.days)).collect();
         assert_eq!(
@@ -204,7 +205,10 @@ mod tests {
                 ("归档", "", None)
             ]
         );
-        assert_eq!(format_flow(&flow), "受理（政务服务窗口，1个工作日）→审查（审批股，3个工作日）→决定（局长）→送达（1个工作日）→归档");
+        assert_eq!(
+            format_flow(&flow),
+            "受理（政务服务窗口，1个工作日）→审查（审批股，3个工作日）→决定（局长）→送达（1个工作日）→归档"
+        );
         let comma = parse_flow("审查（审批股，法制股）").unwrap();
         assert_eq!(comma[0].handler, "审批股，法制股");
         assert!(parse_flow("（窗口，1个工作日）").is_err());

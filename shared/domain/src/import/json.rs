@@ -30,7 +30,8 @@ pub(super) fn read(text: &str) -> Read {
             }
         }
         _ => {
-            let message = "JSON 顶层应为事项数组或 {\"items\": [...]} / expected an array of items or {\"items\": [...]}";
+            let message =
+                "JSON 顶层应为事项数组或 {\"items\": [...]} / expected an array of items or {\"items\": [...]}";
             return fail(vec![row_error(1, None, message)]);
         }
     };

@@ -33,7 +33,11 @@ pub(super) fn read(text: &str) -> Read {
     for (row, record) in records {
         if record.len() != columns.len() {
             let (x, y) = (record.len(), columns.len());
-            errors.push(row_error(row, None, format!("列数为 {x}，表头为 {y} 列 / row has {x} columns, header has {y}")));
+            errors.push(row_error(
+                row,
+                None,
+                format!("列数为 {x}，表头为 {y} 列 / row has {x} columns, header has {y}"),
+            ));
             continue;
         }
         items.push((row, build_item(row, &columns, &record, &mut errors)));
@@ -103,7 +107,11 @@ fn columns(row: usize, header: &StringRecord) -> Result<Vec<Column>, Vec<RowErro
     for (i, cell) in header.iter().enumerate() {
         let (n, h) = (i + 1, cell.trim());
         match column_for(cell) {
-            None => errors.push(row_error(row, None, format!("未知表头 “{h}”（第 {n} 列） / unknown header “{h}” (column {n})"))),
+            None => errors.push(row_error(
+                row,
+                None,
+                format!("未知表头 “{h}”（第 {n} 列） / unknown header “{h}” (column {n})"),
+            )),
             Some(Column::Field(field)) => {
                 if let Some(&(_, first)) = seen.iter().find(|(f, _)| *f == field) {
                     let label = field.label();
@@ -157,7 +165,11 @@ fn build_item(row: usize, columns: &[Column], record: &StringRecord, errors: &mu
             Column::Blank if t.is_empty() => continue,
             Column::Blank => {
                 let n = i + 1;
-                errors.push(row_error(row, None, format!("第 {n} 列没有表头，但本行有内容 / column {n} has no header")));
+                errors.push(row_error(
+                    row,
+                    None,
+                    format!("第 {n} 列没有表头，但本行有内容 / column {n} has no header"),
+                ));
                 continue;
             }
             Column::Field(field) => field,
@@ -195,7 +207,8 @@ fn build_item(row: usize, columns: &[Column], record: &StringRecord, errors: &mu
             },
         }
     }
-    item.category = category.unwrap_or_else(|| item.code.get(..2).and_then(Category::from_letters).unwrap_or(Category::Other));
+    item.category =
+        category.unwrap_or_else(|| item.code.get(..2).and_then(Category::from_letters).unwrap_or(Category::Other));
     item
 }
 

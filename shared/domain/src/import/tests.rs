@@ -8,7 +8,8 @@ use crate::item::{Citation, FlowStep, ItemStatus, TimeLimit};
 use crate::sample::sample_list;
 
 const HEADER: &str = "事项编码,事项名称,职权类别,设定依据,实施主体,法定办结时限,承诺办结时限";
-const GOOD_ROW: &str = "XK00035000,食品经营许可,行政许可,《中华人民共和国食品安全法》第三十五条,泸县市场监督管理局,20,10";
+const GOOD_ROW: &str =
+    "XK00035000,食品经营许可,行政许可,《中华人民共和国食品安全法》第三十五条,泸县市场监督管理局,20,10";
 
 fn csv(lines: &[&str]) -> Vec<u8> {
     lines.join("\n").into_bytes()
@@ -69,7 +70,7 @@ fn csv_round_trip_keeps_a_realistic_list() {
     let items = realistic_items();
     let text = items_to_csv(&items);
     assert!(text.starts_with("\u{feff}事项编码,事项名称,职权类别,设定依据,实施主体,实施主体统一社会信用代码,责任事项"));
-    assert!(text.contains(",'=HYPERLINK"), "formula cells are guarded");
+    assert!(text.contains(",\"'=HYPERLINK"), "formula cells are guarded");
     let batch = parse_items(ImportFormat::Csv, text.as_bytes()).unwrap();
     assert_eq!(batch.items, items);
     assert_eq!(batch.warnings.len(), 1, "the legacy code");
@@ -135,7 +136,10 @@ fn a_row_with_the_wrong_column_count_is_named() {
 #[test]
 fn blank_lines_and_multi_line_cells_keep_spreadsheet_row_numbers() {
     // Row 2 is blank, row 3 has a cell over two lines, rows 4–5 are blank (one only commas).
-    let text = format!("{HEADER}\r\n\r\n{}\r\n\r\n,,,,,,\r\nXK00035000,x,许可,《法》,局,1,2", GOOD_ROW.replace("食品经营许可", "\"食品\r\n经营许可\""));
+    let text = format!(
+        "{HEADER}\r\n\r\n{}\r\n\r\n,,,,,,\r\nXK00035000,x,许可,《法》,局,1,2",
+        GOOD_ROW.replace("食品经营许可", "\"食品\r\n经营许可\"")
+    );
     let errs = parse_items(ImportFormat::Csv, text.as_bytes()).unwrap_err().errors;
     let got: Vec<(usize, Option<Field>)> = errs.iter().map(|e| (e.row, e.field)).collect();
     assert_eq!(got, [(6, Some(Field::Code)), (6, Some(Field::PromisedDays))]);
@@ -160,7 +164,12 @@ fn missing_and_repeated_headers_are_each_named() {
     let got: Vec<(usize, Option<Field>)> = errs.iter().map(|e| (e.row, e.field)).collect();
     assert_eq!(
         got,
-        [(1, Some(Field::Code)), (1, Some(Field::Name)), (1, Some(Field::Category)), (1, Some(Field::ImplementingBody))]
+        [
+            (1, Some(Field::Code)),
+            (1, Some(Field::Name)),
+            (1, Some(Field::Category)),
+            (1, Some(Field::ImplementingBody))
+        ]
     );
     assert!(errs[0].message.contains("事项编码"));
     assert!(errs[1].message.contains("第 3 列"));
@@ -250,7 +259,8 @@ fn json_elements_that_do_not_read_are_named_by_index_and_field() {
     let mut bad_days = good.clone();
     bad_days["time_limit"]["promised_days"] = "十天".into();
     bad_days["code"] = "XK00037000".into();
-    let text = serde_json::to_string(&[good.clone(), bad_category, missing, bad_days, "食品经营许可".into(), good]).unwrap();
+    let text =
+        serde_json::to_string(&[good.clone(), bad_category, missing, bad_days, "食品经营许可".into(), good]).unwrap();
     let errs = json_errors(&text);
     let got: Vec<(usize, Option<Field>)> = errs.iter().map(|e| (e.row, e.field)).collect();
     assert_eq!(
@@ -280,7 +290,8 @@ fn text(len: usize) -> impl Strategy<Value = String> {
 }
 
 fn cjk(len: usize) -> impl Strategy<Value = String> {
-    proptest::string::string_regex(&format!("[\\x{{4e00}}-\\x{{4e2f}}][a-z0-9\\x{{4e00}}-\\x{{4e2f}}]{{0,{len}}}")).unwrap()
+    proptest::string::string_regex(&format!("[\\x{{4e00}}-\\x{{4e2f}}][a-z0-9\\x{{4e00}}-\\x{{4e2f}}]{{0,{len}}}"))
+        .unwrap()
 }
 
 fn citation() -> impl Strategy<Value = Citation> {
@@ -337,16 +348,57 @@ fn arb_items() -> impl Strategy<Value = Vec<PowerItem>> {
 /// CSV-looking text: headers, separators, quotes and cells in any order.
 fn csvish() -> impl Strategy<Value = String> {
     let parts = prop::sample::select(vec![
-        "事项编码", "事项名称", "职权类别", "设定依据", "实施主体", "序号", "法定时限（工作日）", "流程", ",", ",", "\n", "\r\n",
-        "\r", "\"", "XK00035000", "行政许可", "《法》第一条", "（窗口，", "1个工作日）", "→", "->", "'=", " ", "状态", "；",
+        "事项编码",
+        "事项名称",
+        "职权类别",
+        "设定依据",
+        "实施主体",
+        "序号",
+        "法定时限（工作日）",
+        "流程",
+        ",",
+        ",",
+        "\n",
+        "\r\n",
+        "\r",
+        "\"",
+        "XK00035000",
+        "行政许可",
+        "《法》第一条",
+        "（窗口，",
+        "1个工作日）",
+        "→",
+        "->",
+        "'=",
+        " ",
+        "状态",
+        "；",
     ]);
     prop::collection::vec(parts, 0..60).prop_map(|parts| parts.concat())
 }
 
 fn jsonish() -> impl Strategy<Value = String> {
     let parts = prop::sample::select(vec![
-        "[", "]", "{", "}", ",", ":", "\"code\"", "\"XK00035000\"", "\"items\"", "\"category\"", "\"行政许可\"", "\"basis\"",
-        "\"time_limit\"", "\"legal_days\"", "-1", "1e99", "null", "\"", "\n", "{\"law\":\"法\"}",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ":",
+        "\"code\"",
+        "\"XK00035000\"",
+        "\"items\"",
+        "\"category\"",
+        "\"行政许可\"",
+        "\"basis\"",
+        "\"time_limit\"",
+        "\"legal_days\"",
+        "-1",
+        "1e99",
+        "null",
+        "\"",
+        "\n",
+        "{\"law\":\"法\"}",
     ]);
     prop::collection::vec(parts, 0..60).prop_map(|parts| parts.concat())
 }
