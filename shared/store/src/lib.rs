@@ -45,6 +45,17 @@ macro_rules! on_backend {
     };
 }
 
+/// Refuses to migrate a database that already holds tables but not ours (`store_meta`): the
+/// migrations would otherwise add the store's tables to another application's data. A lone
+/// `_sqlx_migrations` (a first open that stopped before its first migration) is not foreign.
+pub(crate) fn refuse_foreign(tables: &[String]) -> Result<(), StoreError> {
+    let others: Vec<&str> = tables.iter().map(String::as_str).filter(|t| *t != "_sqlx_migrations").collect();
+    if others.is_empty() || others.contains(&"store_meta") {
+        return Ok(());
+    }
+    Err(StoreError::Format(format!("数据库含有其他表 / the database holds other tables ({})", others.join(", "))))
+}
+
 impl Store {
     /// Opens `url`: `postgres://…` / `postgresql://…` for PostgreSQL; `sqlite://PATH`,
     /// `sqlite:PATH` or a plain path for SQLite.
@@ -117,18 +128,30 @@ impl Store {
     }
 
     /// Entries of `origin` after `after_seq`, at most `limit`.
-    pub async fn entries(&self, origin: &DivisionCode, after_seq: u64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
+    pub async fn entries(
+        &self,
+        origin: &DivisionCode,
+        after_seq: u64,
+        limit: u64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
         on_backend!(self, entries(origin.as_str(), after_seq, limit))
     }
 
     /// Entries of all origins in the order they arrived, after `after_local_id`.
-    pub async fn entries_in_arrival_order(&self, after_local_id: i64, limit: u64) -> Result<Vec<StoredEntry>, StoreError> {
+    pub async fn entries_in_arrival_order(
+        &self,
+        after_local_id: i64,
+        limit: u64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
         on_backend!(self, entries_in_arrival_order(after_local_id, limit))
     }
 
     /// Drops every projection and rebuilds it from the entries, re-verifying each with the key
     /// `key_of` gives for its origin. One transaction: on failure the old projections stay.
-    pub async fn rebuild(&self, key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync)) -> Result<u64, StoreError> {
+    pub async fn rebuild(
+        &self,
+        key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync),
+    ) -> Result<u64, StoreError> {
         on_backend!(self, rebuild(key_of))
     }
 

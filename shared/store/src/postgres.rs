@@ -1,18 +1,29 @@
 //! The PostgreSQL backend, for large nodes (a province holds every list below it).
 //! The queries are shared with SQLite (`queries.rs`); this file owns connecting only.
 
-use sqlx::postgres::PgPoolOptions;
+use std::str::FromStr;
 
-
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 type Db = sqlx::Postgres;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Connects and brings the schema up to date (unless `read_only`).
+/// Connects and brings the schema up to date. With `read_only`, skips the migrations and makes
+/// every transaction of the session read-only, as SQLite's read-only open does.
 pub(crate) async fn connect(url: &str, read_only: bool) -> Result<sqlx::PgPool, StoreError> {
-    let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+    let mut opts = PgConnectOptions::from_str(url)?;
+    if read_only {
+        opts = opts.options([("default_transaction_read_only", "on")]);
+    }
+    let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await?;
     if !read_only {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_all(&pool)
+        .await?;
+        crate::refuse_foreign(&tables)?;
         MIGRATOR.run(&pool).await?;
     }
     Ok(pool)

@@ -181,8 +181,10 @@ fn push_filters(qb: &mut QueryBuilder<Db>, node: &str, f: &ItemFilter) {
         qb.push(" AND implementing_body = ").push_bind(b.clone());
     }
     if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        // Case-insensitive on both backends (SQLite's LIKE already is for ASCII; PostgreSQL's is not).
         let pattern = format!("%{}%", q.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        qb.push(" AND (name LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\' OR code LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
+        qb.push(" AND (LOWER(name) LIKE LOWER(").push_bind(pattern.clone()).push(") ESCAPE '\\'");
+        qb.push(" OR LOWER(code) LIKE LOWER(").push_bind(pattern).push(") ESCAPE '\\')");
     }
 }
 

@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-
-
 type Db = sqlx::Sqlite;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -17,16 +15,25 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// `read_only`, opens an existing file without migrating (e.g. `quanze log verify` beside a
 /// running node).
 pub(crate) async fn connect(path: &Path, read_only: bool) -> Result<sqlx::SqlitePool, StoreError> {
-    let opts = SqliteConnectOptions::from_str("sqlite:")?
+    let mut opts = SqliteConnectOptions::from_str("sqlite:")?
         .filename(path)
         .create_if_missing(!read_only)
         .read_only(read_only)
-        .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
+    // A read-only connection cannot set the journal mode (a store's file is already in WAL mode).
+    if !read_only {
+        opts = opts.journal_mode(SqliteJournalMode::Wal);
+    }
     let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
     if !read_only {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )
+        .fetch_all(&pool)
+        .await?;
+        crate::refuse_foreign(&tables)?;
         MIGRATOR.run(&pool).await?;
     }
     Ok(pool)
