@@ -21,31 +21,40 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+fn head_row(r: &<Db as sqlx::Database>::Row) -> Result<ChainHead, StoreError> {
+    let hash: Vec<u8> = r.try_get("hash")?;
+    let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(ChainHead { seq: to_u64(r.try_get("seq")?), hash })
+}
+
 pub(crate) async fn head(pool: &Pool<Db>, origin: &str) -> Result<Option<ChainHead>, StoreError> {
     let row = sqlx::query("SELECT seq, hash FROM heads WHERE origin = $1").bind(origin).fetch_optional(pool).await?;
-    row.map(|r| {
-        let hash: Vec<u8> = r.try_get("hash")?;
-        let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(ChainHead { seq: to_u64(r.try_get("seq")?), hash })
-    })
-    .transpose()
+    row.as_ref().map(head_row).transpose()
 }
 
 pub(crate) async fn heads(pool: &Pool<Db>) -> Result<Vec<(String, ChainHead)>, StoreError> {
     let rows = sqlx::query("SELECT origin, seq, hash FROM heads ORDER BY origin").fetch_all(pool).await?;
-    rows.into_iter()
-        .map(|r| {
-            let hash: Vec<u8> = r.try_get("hash")?;
-            let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok((r.try_get("origin")?, ChainHead { seq: to_u64(r.try_get("seq")?), hash }))
-        })
-        .collect()
+    rows.iter().map(|r| Ok((r.try_get("origin")?, head_row(r)?))).collect()
+}
+
+async fn head_in(tx: &mut Tx, origin: &str) -> Result<Option<ChainHead>, StoreError> {
+    let row = sqlx::query("SELECT seq, hash FROM heads WHERE origin = $1").bind(origin).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(head_row).transpose()
 }
 
 /// Stores `entries` and applies their ops in one transaction: all or nothing.
 pub(crate) async fn append(pool: &Pool<Db>, entries: &[VerifiedEntry]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     for entry in entries {
+        // Defence in depth: the entry was verified against a head; it must be the stored head.
+        let head = head_in(&mut tx, entry.origin().as_str()).await?;
+        let follows = entry.seq() == head.map_or(1, |h| h.seq + 1) && entry.body().prev == head.map(|h| h.hash);
+        if !follows && head.is_some_and(|h| entry.seq() <= h.seq) {
+            return Err(StoreError::SeqTaken { origin: entry.origin().to_string(), seq: entry.seq() });
+        }
+        if !follows {
+            return Err(StoreError::NotNext { origin: entry.origin().to_string(), seq: entry.seq(), head: head.map_or(0, |h| h.seq) });
+        }
         let inserted = sqlx::query(
             "INSERT INTO entries (origin, seq, hash, at, body, sig) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (origin, seq) DO NOTHING",

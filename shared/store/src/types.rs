@@ -72,6 +72,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("条目 {origin}#{seq} 已存在 / entry already stored")]
     SeqTaken { origin: String, seq: u64 },
+    #[error("条目 {origin}#{seq} 不接在已存链头 #{head} 之后 / entry does not follow the stored head")]
+    NotNext { origin: String, seq: u64, head: u64 },
     #[error("条目 {origin}#{seq} 第 {index} 个操作被拒绝：{error}")]
     Rule { origin: String, seq: u64, index: usize, error: RuleError },
     #[error("存储数据损坏 / stored data corrupt: {0}")]

@@ -54,6 +54,8 @@ on_each_backend! {
         => sqlite_refused_entry_undoes_whole_append, postgres_refused_entry_undoes_whole_append;
     store seq_taken_changes_nothing
         => sqlite_seq_taken_changes_nothing, postgres_seq_taken_changes_nothing;
+    store entry_not_following_the_head_is_refused
+        => sqlite_entry_not_following_the_head_is_refused, postgres_entry_not_following_the_head_is_refused;
     store rebuild_equals_incremental
         => sqlite_rebuild_equals_incremental, postgres_rebuild_equals_incremental;
     store rebuild_with_wrong_key_keeps_projections
@@ -317,6 +319,26 @@ async fn seq_taken_changes_nothing(store: Store) {
     }
     store.append(&[e2]).await.unwrap();
     assert_eq!(store.count_entries().await.unwrap(), 2);
+}
+
+async fn entry_not_following_the_head_is_refused(store: Store) {
+    let mut luxian = Writer::new(LUXIAN, 1);
+    let e1 = luxian.sign(vec![add(food_licence())]);
+    store.append(std::slice::from_ref(&e1)).await.unwrap();
+    let before = store.snapshot().await.unwrap();
+    let _skipped = luxian.sign(vec![add(water_permit())]);
+    let gap = luxian.sign(vec![add(construction_permit())]); // seq 3 after head 1
+    let mut other_history = Writer::new(LUXIAN, 1);
+    other_history.head = Some(quanze_ledger::ChainHead { seq: 1, hash: quanze_ledger::Hash::of(b"another seq 1") });
+    let wrong_prev = other_history.sign(vec![add(construction_permit())]); // seq 2, prev not e1
+    for (entry, why) in [(gap, "gap"), (wrong_prev, "wrong prev")] {
+        match store.append(&[entry]).await {
+            Err(StoreError::NotNext { origin, head: 1, .. }) => assert_eq!(origin, LUXIAN, "{why}"),
+            other => panic!("{why}: expected NotNext, got {other:?}"),
+        }
+        assert_eq!(store.snapshot().await.unwrap(), before, "{why}");
+        assert_eq!(store.count_entries().await.unwrap(), 1, "{why}");
+    }
 }
 
 async fn rebuild_equals_incremental(store: Store) {
