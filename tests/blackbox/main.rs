@@ -1,1 +1,13 @@
+//! Black-box tests of the `quanze` binary: each test starts its own real node (`quanze init` +
+//! `quanze serve` in a temporary data directory on a free loopback port) and talks to it over
+//! HTTPS with a client pinned to the node's certificate, or through the `quanze` CLI.
+//!
+//! Modules: `items` (the list API), `bad_input` (refused requests change nothing), `log`
+//! (hashes, verification, tampering, rebuild), `cli` (commands against a running node),
+//! `restart` (a node keeps its list and log across restarts).
 
+mod bad_input;
+mod cli;
+mod items;
+mod log;
+mod restart;

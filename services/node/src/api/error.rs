@@ -4,7 +4,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quanze_domain::RuleError;
@@ -128,11 +129,42 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if e.is_data() && text.contains("未知职权类别") {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "UNKNOWN_CATEGORY", text)
         } else if e.is_data() {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", format!("字段不符合要求 / invalid field: {text}"))
+            let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", format!("字段不符合要求 / invalid field: {text}"));
+            match named_field(&text) {
+                Some((kind, field)) => err.with_errors([serde_json::json!({ "field": field, "message": kind })]),
+                None => err,
+            }
         } else {
             ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_JSON", format!("JSON 格式错误 / malformed JSON: {text}"))
         }
     })
+}
+
+/// The field a serde data error names (`missing field `basis``), with a bilingual reason.
+fn named_field(text: &str) -> Option<(&'static str, &str)> {
+    let (kind, rest) = if let Some(rest) = text.strip_prefix("missing field `") {
+        ("缺少必填要素 / required element missing", rest)
+    } else if let Some(rest) = text.strip_prefix("unknown field `") {
+        ("未知字段 / unknown field", rest)
+    } else {
+        return None;
+    };
+    Some((kind, &rest[..rest.find('`')?]))
+}
+
+/// Query parameters whose every failure is a JSON `BAD_QUERY`.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| QueryParams(q))
+            .map_err(|rej| ApiError::bad_query(format!("查询参数无效 / invalid query parameters: {}", rej.body_text())))
+    }
 }
 
 /// The raw body, bounded by the router's body limit (413 with our error shape past it).

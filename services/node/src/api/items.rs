@@ -3,7 +3,7 @@
 //! Every write becomes exactly one signed entry through `Node::write`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quanze_domain::import::{ImportFormat, items_to_csv, items_to_json, parse_items};
@@ -13,7 +13,7 @@ use quanze_store::ItemFilter;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, JsonBody, RawBody};
+use super::error::{ApiError, JsonBody, QueryParams, RawBody};
 use crate::state::Node;
 
 /// Largest page a listing returns.
@@ -29,7 +29,7 @@ pub struct ListQuery {
     limit: Option<u64>,
 }
 
-pub async fn list(State(node): State<Node>, Query(q): Query<ListQuery>) -> Result<impl IntoResponse, ApiError> {
+pub async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
     let category = q
         .category
         .as_deref()
@@ -126,7 +126,7 @@ fn format_of(q: &FormatQuery) -> Result<ImportFormat, ApiError> {
 
 /// Imports a whole file as one entry: every row passes, or nothing is written and every bad
 /// row is named.
-pub async fn import(State(node): State<Node>, Query(q): Query<FormatQuery>, RawBody(bytes): RawBody) -> Result<Response, ApiError> {
+pub async fn import(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>, RawBody(bytes): RawBody) -> Result<Response, ApiError> {
     let format = format_of(&q)?;
     let refused = |errors: Vec<RowError>| {
         let n = errors.len();
@@ -158,7 +158,7 @@ pub async fn import(State(node): State<Node>, Query(q): Query<FormatQuery>, RawB
 }
 
 /// The whole list (every status) as CSV or JSON, ordered by code.
-pub async fn export(State(node): State<Node>, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
+pub async fn export(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>) -> Result<Response, ApiError> {
     let format = format_of(&q)?;
     let mut items = Vec::new();
     let mut filter = ItemFilter { limit: MAX_PAGE, ..Default::default() };

@@ -2,14 +2,14 @@
 //! entry, and rebuild the projections from the entries.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use quanze_domain::DivisionCode;
 use quanze_ledger::{EntryBody, SignedEntryWire};
 use serde::{Deserialize, Serialize};
 
-use super::error::ApiError;
+use super::error::{ApiError, QueryParams};
 use crate::state::Node;
 use crate::verify_log::verify_store;
 
@@ -30,7 +30,7 @@ pub struct LogEntry {
     pub decoded: Option<EntryBody>,
 }
 
-pub async fn show(State(node): State<Node>, Query(q): Query<LogQuery>) -> Result<impl IntoResponse, ApiError> {
+pub async fn show(State(node): State<Node>, QueryParams(q): QueryParams<LogQuery>) -> Result<impl IntoResponse, ApiError> {
     let origin = match q.origin.as_deref() {
         None | Some("") => node.division().clone(),
         Some(o) => DivisionCode::parse(o).map_err(|e| ApiError::bad_query(e.to_string()))?,

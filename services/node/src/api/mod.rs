@@ -37,14 +37,21 @@ pub fn router(node: Node) -> Router {
         .route("/log/verify", get(log::verify))
         .route("/admin/rebuild", post(log::rebuild))
         .fallback(|| async { ApiError::not_found("该接口 / this API route") })
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(node.clone(), authorise_writes));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", api)
+        .fallback(|| async { ApiError::not_found("该路径 / this path") })
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_MIB * 1024 * 1024))
         .layer(middleware::from_fn_with_state(node.clone(), count_requests))
         .with_state(node)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "该接口不支持此方法 / method not allowed on this route")
 }
 
 async fn healthz() -> &'static str {
