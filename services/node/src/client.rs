@@ -31,7 +31,8 @@ impl NodeClient {
     }
 
     pub fn new(cert_path: &Path, base: String, token: Option<String>) -> anyhow::Result<NodeClient> {
-        let pem = std::fs::read(cert_path).with_context(|| format!("无法读取节点证书 {} / cannot read certificate", cert_path.display()))?;
+        let pem = std::fs::read(cert_path)
+            .with_context(|| format!("无法读取节点证书 {} / cannot read certificate", cert_path.display()))?;
         Ok(NodeClient { http: crate::tls::pinned_client(&pem)?, base: base.trim_end_matches('/').to_string(), token })
     }
 
@@ -48,7 +49,9 @@ impl NodeClient {
     }
 
     async fn send(&self, rb: RequestBuilder) -> anyhow::Result<Response> {
-        let res = rb.send().await.with_context(|| format!("无法连接节点 {} / cannot reach the node (is `quanze serve` running?)", self.base))?;
+        let res = rb.send().await.with_context(|| {
+            format!("无法连接节点 {} / cannot reach the node (is `quanze serve` running?)", self.base)
+        })?;
         if res.status().is_success() {
             return Ok(res);
         }

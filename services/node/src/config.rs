@@ -104,7 +104,11 @@ impl Config {
 
     /// The database to open: the configured URL, or the SQLite file in the data directory.
     pub fn database(&self) -> String {
-        if self.database_url.is_empty() { self.data_dir.join(DB_FILE).display().to_string() } else { self.database_url.clone() }
+        if self.database_url.is_empty() {
+            self.data_dir.join(DB_FILE).display().to_string()
+        } else {
+            self.database_url.clone()
+        }
     }
 
     /// The URL a local client uses to reach this node.

@@ -40,7 +40,8 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
 async fn serve(args: NodeArgs) -> anyhow::Result<()> {
     let config = commands::load_config(&args)?;
     let node = server::open_node(&config).await?;
-    let listener = TcpListener::bind(config.listen).with_context(|| format!("无法监听 {} / cannot listen", config.listen))?;
+    let listener =
+        TcpListener::bind(config.listen).with_context(|| format!("无法监听 {} / cannot listen", config.listen))?;
     println!("quanze {} {} 正在 https://{} 提供服务 / serving", config.division, config.name, listener.local_addr()?);
     server::run(listener, node, &config, server::shutdown_signal()).await
 }

@@ -41,7 +41,12 @@ pub fn redact(url: &str) -> String {
 
 /// Serves `node` on `listener` with the certificate of the data directory until `shutdown`
 /// resolves; then stops accepting, lets requests finish (up to 10 s) and closes the store.
-pub async fn run(listener: TcpListener, node: Node, config: &Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    node: Node,
+    config: &Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     crate::tls::install_crypto_provider();
     let tls = RustlsConfig::from_pem_file(config.path(CERT_FILE), config.path(CERT_KEY_FILE))
         .await

@@ -17,7 +17,8 @@ pub fn install_crypto_provider() {
 /// Makes a self-signed certificate for `names` (host names and IP addresses) and writes the
 /// certificate and its private key (mode 0600).
 pub fn make_self_signed(cert_path: &Path, key_path: &Path, names: &[String]) -> anyhow::Result<()> {
-    let certified = rcgen::generate_simple_self_signed(names.to_vec()).context("无法生成证书 / cannot make certificate")?;
+    let certified =
+        rcgen::generate_simple_self_signed(names.to_vec()).context("无法生成证书 / cannot make certificate")?;
     if let Some(dir) = cert_path.parent() {
         std::fs::create_dir_all(dir)?;
     }

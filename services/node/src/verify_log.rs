@@ -34,7 +34,10 @@ pub struct HeadReport {
 }
 
 /// Verifies all entries in `store`; `key_of` gives the key of each origin.
-pub async fn verify_store(store: &Store, key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync)) -> anyhow::Result<VerifyReport> {
+pub async fn verify_store(
+    store: &Store,
+    key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync),
+) -> anyhow::Result<VerifyReport> {
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
     let mut broken: HashMap<String, ()> = HashMap::new();
     let mut problems = Vec::new();
@@ -65,9 +68,11 @@ pub async fn verify_store(store: &Store, key_of: &(dyn Fn(&DivisionCode) -> Opti
             };
             let stored_hash = stored.stored_hash();
             match verify_next(&origin, &key, heads.get(&stored.origin), stored.entry) {
-                Ok(entry) if entry.seq() != stored.seq => {
-                    fail(format!("序号列 {} 与条目内容 {} 不符 / seq column differs from the entry", stored.seq, entry.seq()))
-                }
+                Ok(entry) if entry.seq() != stored.seq => fail(format!(
+                    "序号列 {} 与条目内容 {} 不符 / seq column differs from the entry",
+                    stored.seq,
+                    entry.seq()
+                )),
                 Ok(entry) if stored_hash != Some(entry.hash()) => {
                     fail("哈希列与条目内容不符 / stored hash differs from the entry bytes".into())
                 }

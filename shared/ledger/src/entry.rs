@@ -7,10 +7,10 @@ use ed25519_dalek::Signature;
 use quanze_domain::{DivisionCode, Op};
 use serde::{Deserialize, Serialize};
 
+use crate::LedgerError;
 use crate::hash::Hash;
 use crate::keys::NodeKey;
 use crate::verify::ChainHead;
-use crate::LedgerError;
 
 /// Version of the entry format written by this code.
 pub const ENTRY_VERSION: u32 = 1;
@@ -165,7 +165,14 @@ pub fn sign_entry(
     if seq > MAX_SAFE_INTEGER {
         return Err(LedgerError::SeqOverflow(seq));
     }
-    let body = EntryBody { v: ENTRY_VERSION, origin: origin.clone(), seq, prev: head.map(|h| h.hash), at: format_at(at), op: ops };
+    let body = EntryBody {
+        v: ENTRY_VERSION,
+        origin: origin.clone(),
+        seq,
+        prev: head.map(|h| h.hash),
+        at: format_at(at),
+        op: ops,
+    };
     let bytes = serde_json_canonicalizer::to_vec(&body)?;
     if bytes.len() > MAX_ENTRY_BYTES {
         return Err(LedgerError::TooLarge(bytes.len()));

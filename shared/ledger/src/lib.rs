@@ -15,7 +15,10 @@ mod hash;
 mod keys;
 mod verify;
 
-pub use entry::{ENTRY_VERSION, EntryBody, EntryRef, MAX_ENTRY_BYTES, MAX_SAFE_INTEGER, SignedEntryWire, UnverifiedEntry, VerifiedEntry, sign_entry};
+pub use entry::{
+    ENTRY_VERSION, EntryBody, EntryRef, MAX_ENTRY_BYTES, MAX_SAFE_INTEGER, SignedEntryWire, UnverifiedEntry,
+    VerifiedEntry, sign_entry,
+};
 pub use hash::{Hash, HashParseError};
 pub use keys::{KeyError, NodeKey, PublicKey};
 pub use verify::{ChainHead, VerifyError, verify_chain, verify_next};

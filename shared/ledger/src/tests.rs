@@ -91,11 +91,13 @@ fn canonicaliser_passes_rfc_8785_vectors() {
         r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
     );
     let sorted: serde_json::Value = serde_json::from_str(r#"{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}"#).unwrap();
-    let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&serde_json_canonicalizer::to_string(&sorted).unwrap())
-        .unwrap()
-        .values()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
+    let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
+        &serde_json_canonicalizer::to_string(&sorted).unwrap(),
+    )
+    .unwrap()
+    .values()
+    .map(|v| v.as_str().unwrap().to_string())
+    .collect();
     assert_eq!(keys.len(), 7);
     let canonical = serde_json_canonicalizer::to_string(&sorted).unwrap();
     let order = ["Carriage Return", "One", "Control", "Latin Small", "Euro Sign", "Emoji", "Hebrew"];
@@ -151,7 +153,10 @@ fn non_canonical_bytes_are_refused_even_when_signed() {
         let k = key();
         k.sign(&pretty).to_bytes()
     };
-    assert_eq!(verify_next(&origin(), &key().public(), None, UnverifiedEntry::new(pretty, sig)).unwrap_err(), VerifyError::NotCanonical);
+    assert_eq!(
+        verify_next(&origin(), &key().public(), None, UnverifiedEntry::new(pretty, sig)).unwrap_err(),
+        VerifyError::NotCanonical
+    );
 }
 
 #[test]
@@ -173,7 +178,10 @@ fn wire_form_round_trips_the_exact_bytes() {
 fn batches_keep_their_order() {
     let ops = vec![
         Op::ItemAdd { item: item("XK00035000", "食品经营许可") },
-        Op::ItemUpdate { code: "XK00035000".into(), patch: ItemPatch { name: Some("食品经营许可（延续）".into()), ..Default::default() } },
+        Op::ItemUpdate {
+            code: "XK00035000".into(),
+            patch: ItemPatch { name: Some("食品经营许可（延续）".into()), ..Default::default() },
+        },
         Op::ItemCancel { code: "XK00035000".into(), reason: "上级决定取消".into() },
     ];
     let e = sign_entry(&key(), &origin(), None, at(0), ops.clone()).unwrap();

@@ -169,7 +169,11 @@ impl Store {
     }
 
     /// Benchmark bound only: inserts item rows directly, bypassing entries and rules.
-    pub async fn raw_insert_items_for_bench(&self, node: &DivisionCode, items: &[PowerItem]) -> Result<(), StoreError> {
+    pub async fn raw_insert_items_for_bench(
+        &self,
+        node: &DivisionCode,
+        items: &mut (dyn Iterator<Item = PowerItem> + Send),
+    ) -> Result<(), StoreError> {
         on_backend!(self, raw_insert_items(node.as_str(), items))
     }
 

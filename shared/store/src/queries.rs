@@ -84,14 +84,14 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
         match op {
             Op::ItemAdd { .. } => {
                 let item = apply_item_op(None, op).map_err(|e| rule(index, e))?;
-                if !insert_item(tx, node, &item, entry).await? {
+                if !write_item(tx, node, &item, entry, false).await? {
                     return Err(rule(index, RuleError::DuplicateCode(item.code)));
                 }
             }
             Op::ItemUpdate { code, .. } | Op::ItemCancel { code, .. } => {
                 let current = load_item(tx, node, code).await?;
                 let next = apply_item_op(current.as_ref(), op).map_err(|e| rule(index, e))?;
-                update_item(tx, node, &next, entry).await?;
+                write_item(tx, node, &next, entry, true).await?;
             }
         }
     }
@@ -107,44 +107,29 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn insert_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry) -> Result<bool, StoreError> {
+/// Writes an item row: a new row (refused when the code exists: returns false) or, with
+/// `replace`, the new state of an existing item.
+async fn write_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry, replace: bool) -> Result<bool, StoreError> {
+    const INSERT: &str = "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO NOTHING";
+    const REPLACE: &str = "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO UPDATE SET name = excluded.name, \
+         category = excluded.category, status = excluded.status, implementing_body = excluded.implementing_body, \
+         data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at";
     let data = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let done = sqlx::query(
-        "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO NOTHING",
-    )
-    .bind(node)
-    .bind(item.code.as_str())
-    .bind(item.name.as_str())
-    .bind(item.category.key())
-    .bind(item.status.key())
-    .bind(item.implementing_body.as_str())
-    .bind(data)
-    .bind(to_i64(entry.seq()))
-    .bind(entry.body().at.as_str())
-    .execute(&mut **tx)
-    .await?;
+    let done = sqlx::query(if replace { REPLACE } else { INSERT })
+        .bind(node)
+        .bind(item.code.as_str())
+        .bind(item.name.as_str())
+        .bind(item.category.key())
+        .bind(item.status.key())
+        .bind(item.implementing_body.as_str())
+        .bind(data)
+        .bind(to_i64(entry.seq()))
+        .bind(entry.body().at.as_str())
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
-}
-
-async fn update_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry) -> Result<(), StoreError> {
-    let data = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(
-        "UPDATE items SET name = $3, category = $4, status = $5, implementing_body = $6, data = $7, \
-         last_seq = $8, updated_at = $9 WHERE node = $1 AND code = $2",
-    )
-    .bind(node)
-    .bind(item.code.as_str())
-    .bind(item.name.as_str())
-    .bind(item.category.key())
-    .bind(item.status.key())
-    .bind(item.implementing_body.as_str())
-    .bind(data)
-    .bind(to_i64(entry.seq()))
-    .bind(entry.body().at.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 async fn load_item(tx: &mut Tx, node: &str, code: &str) -> Result<Option<PowerItem>, StoreError> {
@@ -306,10 +291,14 @@ pub(crate) async fn format_marker(pool: &Pool<Db>) -> Result<Option<String>, Sto
 
 /// Test and benchmark aid: inserts raw item rows in one transaction, with no entry, signature
 /// or rule — the lower bound the ingest benchmark compares against. Never used by the node.
-pub(crate) async fn raw_insert_items(pool: &Pool<Db>, node: &str, items: &[PowerItem]) -> Result<(), StoreError> {
+pub(crate) async fn raw_insert_items(
+    pool: &Pool<Db>,
+    node: &str,
+    items: &mut (dyn Iterator<Item = PowerItem> + Send),
+) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     for item in items {
-        let data = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let data = serde_json::to_string(&item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
             "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

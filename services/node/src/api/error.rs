@@ -5,8 +5,8 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use quanze_domain::RuleError;
 use quanze_store::StoreError;
@@ -53,7 +53,11 @@ impl ApiError {
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "内部错误，详见节点日志 / internal error, see the node log")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "内部错误，详见节点日志 / internal error, see the node log",
+        )
     }
 }
 
@@ -129,7 +133,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if e.is_data() && text.contains("未知职权类别") {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "UNKNOWN_CATEGORY", text)
         } else if e.is_data() {
-            let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", format!("字段不符合要求 / invalid field: {text}"));
+            let err = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_FAILED",
+                format!("字段不符合要求 / invalid field: {text}"),
+            );
             match named_field(&text) {
                 Some((kind, field)) => err.with_errors([serde_json::json!({ "field": field, "message": kind })]),
                 None => err,

@@ -29,7 +29,10 @@ pub struct ListQuery {
     limit: Option<u64>,
 }
 
-pub async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
+pub async fn list(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<impl IntoResponse, ApiError> {
     let category = q
         .category
         .as_deref()
@@ -76,7 +79,8 @@ pub async fn create(State(node): State<Node>, JsonBody(item): JsonBody<PowerItem
     // Check before signing so the answer lists every field error; the store checks again.
     let warnings = match &op {
         Op::ItemAdd { item } => item.validate().map_err(|errors| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "事项不符合要求 / invalid item").with_errors(errors)
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "事项不符合要求 / invalid item")
+                .with_errors(errors)
         })?,
         _ => Vec::new(),
     };
@@ -121,12 +125,20 @@ pub struct FormatQuery {
 }
 
 fn format_of(q: &FormatQuery) -> Result<ImportFormat, ApiError> {
-    q.format.as_deref().unwrap_or("json").parse().map_err(|e: quanze_domain::import::UnknownFormat| ApiError::bad_query(e.to_string()))
+    q.format
+        .as_deref()
+        .unwrap_or("json")
+        .parse()
+        .map_err(|e: quanze_domain::import::UnknownFormat| ApiError::bad_query(e.to_string()))
 }
 
 /// Imports a whole file as one entry: every row passes, or nothing is written and every bad
 /// row is named.
-pub async fn import(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>, RawBody(bytes): RawBody) -> Result<Response, ApiError> {
+pub async fn import(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<FormatQuery>,
+    RawBody(bytes): RawBody,
+) -> Result<Response, ApiError> {
     let format = format_of(&q)?;
     let refused = |errors: Vec<RowError>| {
         let n = errors.len();
@@ -154,7 +166,8 @@ pub async fn import(State(node): State<Node>, QueryParams(q): QueryParams<Format
     let count = batch.items.len();
     let ops = batch.items.into_iter().map(|item| Op::ItemAdd { item }).collect();
     let entry = node.write(ops).await?;
-    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "imported": count, "warnings": batch.warnings })))).into_response())
+    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "imported": count, "warnings": batch.warnings }))))
+        .into_response())
 }
 
 /// The whole list (every status) as CSV or JSON, ordered by code.

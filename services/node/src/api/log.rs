@@ -30,7 +30,10 @@ pub struct LogEntry {
     pub decoded: Option<EntryBody>,
 }
 
-pub async fn show(State(node): State<Node>, QueryParams(q): QueryParams<LogQuery>) -> Result<impl IntoResponse, ApiError> {
+pub async fn show(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<LogQuery>,
+) -> Result<impl IntoResponse, ApiError> {
     let origin = match q.origin.as_deref() {
         None | Some("") => node.division().clone(),
         Some(o) => DivisionCode::parse(o).map_err(|e| ApiError::bad_query(e.to_string()))?,
@@ -64,9 +67,11 @@ pub async fn verify(State(node): State<Node>) -> Result<impl IntoResponse, ApiEr
 
 pub async fn rebuild(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let replayed = node.rebuild().await.map_err(|e| match e {
-        quanze_store::StoreError::Corrupt(m) => {
-            ApiError::new(StatusCode::CONFLICT, "LOG_CORRUPT", format!("条目校验失败，投影未改变 / verification failed, projections unchanged: {m}"))
-        }
+        quanze_store::StoreError::Corrupt(m) => ApiError::new(
+            StatusCode::CONFLICT,
+            "LOG_CORRUPT",
+            format!("条目校验失败，投影未改变 / verification failed, projections unchanged: {m}"),
+        ),
         other => ApiError::internal(other),
     })?;
     Ok(Json(serde_json::json!({ "replayed": replayed })))

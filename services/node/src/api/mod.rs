@@ -51,7 +51,11 @@ pub fn router(node: Node) -> Router {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "该接口不支持此方法 / method not allowed on this route")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "该接口不支持此方法 / method not allowed on this route",
+    )
 }
 
 async fn healthz() -> &'static str {
@@ -123,9 +127,24 @@ async fn metrics(State(node): State<Node>) -> Result<Response, ApiError> {
         out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
     };
     metric("quanze_http_requests_total", "counter", "HTTP requests served.", c.http_requests.load(Ordering::Relaxed));
-    metric("quanze_http_client_errors_total", "counter", "HTTP 4xx answers.", c.http_client_errors.load(Ordering::Relaxed));
-    metric("quanze_http_server_errors_total", "counter", "HTTP 5xx answers.", c.http_server_errors.load(Ordering::Relaxed));
-    metric("quanze_entries_written_total", "counter", "Entries this process appended to the own log.", c.entries_written.load(Ordering::Relaxed));
+    metric(
+        "quanze_http_client_errors_total",
+        "counter",
+        "HTTP 4xx answers.",
+        c.http_client_errors.load(Ordering::Relaxed),
+    );
+    metric(
+        "quanze_http_server_errors_total",
+        "counter",
+        "HTTP 5xx answers.",
+        c.http_server_errors.load(Ordering::Relaxed),
+    );
+    metric(
+        "quanze_entries_written_total",
+        "counter",
+        "Entries this process appended to the own log.",
+        c.entries_written.load(Ordering::Relaxed),
+    );
     metric("quanze_ops_written_total", "counter", "Ops in those entries.", c.ops_written.load(Ordering::Relaxed));
     metric("quanze_entries_stored", "gauge", "Entries stored, all origins.", entries);
     metric("quanze_items", "gauge", "Items in the own list.", items);

@@ -4,7 +4,7 @@
 //! insert of the same rows in one transaction. Each scenario runs in its own child process so its
 //! peak RSS is its own. Finally it serves the 100 000-item node and reads its idle RSS.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -13,7 +13,7 @@ use quanze_ledger::{NodeKey, UnverifiedEntry, sign_entry, verify_next};
 use quanze_store::Store;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{BenchCommand, InitArgs, NodeArgs};
+use crate::cli::BenchCommand;
 use crate::config::{Config, Overrides};
 
 /// One scenario's result, printed by the child as one JSON line.
@@ -60,10 +60,30 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     eprintln!("bench ingest: {ops} ops per scenario in {}", dir.display());
     let mut results = Vec::new();
     for b in [1usize, 100] {
-        results.push(child(&["--ops", &ops.to_string(), "--batch", &b.to_string(), "--dir", &dir.join(format!("batch-{b}")).display().to_string()]).await?);
+        results.push(
+            child(&[
+                "--ops",
+                &ops.to_string(),
+                "--batch",
+                &b.to_string(),
+                "--dir",
+                &dir.join(format!("batch-{b}")).display().to_string(),
+            ])
+            .await?,
+        );
     }
     for b in ["sign", "verify", "insert"] {
-        results.push(child(&["--ops", &ops.to_string(), "--bound", b, "--dir", &dir.join(format!("bound-{b}")).display().to_string()]).await?);
+        results.push(
+            child(&[
+                "--ops",
+                &ops.to_string(),
+                "--bound",
+                b,
+                "--dir",
+                &dir.join(format!("bound-{b}")).display().to_string(),
+            ])
+            .await?,
+        );
     }
     let idle = idle_rss(&dir.join("batch-100")).await?;
     print_table(&results, ops, idle);
@@ -83,18 +103,17 @@ async fn child(args: &[&str]) -> anyhow::Result<Measured> {
     Ok(m)
 }
 
-/// `n` distinct realistic items: the sample county list, renumbered.
-pub fn generate_items(n: usize) -> Vec<PowerItem> {
+/// `n` distinct realistic items, made lazily (so the generator does not dominate peak RSS):
+/// the sample county list, renumbered.
+pub fn generate_items(n: usize) -> impl Iterator<Item = PowerItem> {
     let templates = quanze_domain::sample::sample_list("泸县");
-    (0..n)
-        .map(|i| {
-            let mut item = templates[i % templates.len()].clone();
-            let letters = item.category.letters();
-            item.code = format!("{letters}{:05}{:03}", i / 1000, i % 1000);
-            item.name = format!("{}（第{}项）", item.name, i + 1);
-            item
-        })
-        .collect()
+    (0..n).map(move |i| {
+        let mut item = templates[i % templates.len()].clone();
+        let letters = item.category.letters();
+        item.code = format!("{letters}{:05}{:03}", i / 1000, i % 1000);
+        item.name = format!("{}（第{}项）", item.name, i + 1);
+        item
+    })
 }
 
 fn peak_mb() -> f64 {
@@ -103,21 +122,11 @@ fn peak_mb() -> f64 {
 
 /// The real write path: `Node::write` per entry, one transaction each, on a fresh node.
 async fn ingest(dir: &Path, ops: usize, batch: usize) -> anyhow::Result<Measured> {
-    let node_args = NodeArgs { data_dir: dir.to_path_buf(), database_url: None, listen: None, node_url: None };
-    crate::commands::init::init(&InitArgs {
-        tier: "county".into(),
-        division: "510521".into(),
-        name: "泸县".into(),
-        extra_names: vec![],
-        node: node_args,
-    })
-    .await?;
-    let config = Config::load(dir, &Overrides::default())?;
-    let node = crate::server::open_node(&config).await?;
+    let (_, _, node) = crate::commands::init::init_and_open_luxian(dir).await?;
     let items = generate_items(ops);
     let start = Instant::now();
     let mut entries = 0;
-    let mut it = items.into_iter().peekable();
+    let mut it = items.peekable();
     while it.peek().is_some() {
         let ops: Vec<Op> = it.by_ref().take(batch).map(|item| Op::ItemAdd { item }).collect();
         node.write(ops).await?;
@@ -132,9 +141,7 @@ async fn ingest(dir: &Path, ops: usize, batch: usize) -> anyhow::Result<Measured
 fn sign_verify(n: usize, verify: bool) -> anyhow::Result<Measured> {
     let key = NodeKey::generate()?;
     let origin = quanze_domain::DivisionCode::parse("510521")?;
-    let items = generate_items(n);
-    let signed: Vec<_> = items
-        .into_iter()
+    let signed: Vec<_> = generate_items(n)
         .map(|item| sign_entry(&key, &origin, None, chrono::Utc::now(), vec![Op::ItemAdd { item }]))
         .collect::<Result<_, _>>()?;
     let public = key.public();
@@ -149,7 +156,8 @@ fn sign_verify(n: usize, verify: bool) -> anyhow::Result<Measured> {
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    let scenario = if verify { "raw verify (entry checks incl. canonical JSON)" } else { "raw sign (canonical JSON + Ed25519)" };
+    let scenario =
+        if verify { "raw verify (entry checks incl. canonical JSON)" } else { "raw sign (canonical JSON + Ed25519)" };
     Ok(Measured { scenario: scenario.into(), ops: n, entries: n, seconds, peak_rss_mb: peak_mb() })
 }
 
@@ -157,10 +165,9 @@ fn sign_verify(n: usize, verify: bool) -> anyhow::Result<Measured> {
 async fn raw_insert(dir: &Path, ops: usize) -> anyhow::Result<Measured> {
     std::fs::create_dir_all(dir)?;
     let store = Store::open(&dir.join("raw.db").display().to_string()).await?;
-    let items = generate_items(ops);
     let node = quanze_domain::DivisionCode::parse("510521")?;
     let start = Instant::now();
-    store.raw_insert_items_for_bench(&node, &items).await?;
+    store.raw_insert_items_for_bench(&node, &mut generate_items(ops)).await?;
     let seconds = start.elapsed().as_secs_f64();
     store.close().await;
     Ok(Measured { scenario: "raw insert (one transaction)".into(), ops, entries: 1, seconds, peak_rss_mb: peak_mb() })
@@ -168,7 +175,7 @@ async fn raw_insert(dir: &Path, ops: usize) -> anyhow::Result<Measured> {
 
 /// Serves the node at `dir` (as a separate `quanze serve` process), waits until healthy, lets
 /// it idle 3 s and reads its resident memory.
-async fn idle_rss(dir: &PathBuf) -> anyhow::Result<f64> {
+async fn idle_rss(dir: &Path) -> anyhow::Result<f64> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let listen = format!("127.0.0.1:{port}");
     let mut child = tokio::process::Command::new(std::env::current_exe()?)
@@ -191,7 +198,8 @@ fn print_table(results: &[Measured], ops: usize, idle_mb: f64) {
     println!("| scenario | seconds | entries/s | ops/s | peak RSS MB |");
     println!("|---|---:|---:|---:|---:|");
     for m in results {
-        println!("| {} | {:.2} | {:.0} | {:.0} | {:.1} |", m.scenario, m.seconds, m.entries_per_s(), m.ops_per_s(), m.peak_rss_mb);
+        let entries = if m.entries > 1 { format!("{:.0}", m.entries_per_s()) } else { "—".to_string() };
+        println!("| {} | {:.2} | {entries} | {:.0} | {:.1} |", m.scenario, m.seconds, m.ops_per_s(), m.peak_rss_mb);
     }
     println!("| serve idle holding {ops} items | | | | {idle_mb:.1} (current RSS) |");
     let by = |name: &str| results.iter().find(|m| m.scenario.starts_with(name));

@@ -28,7 +28,8 @@ pub async fn run(cmd: ItemCommand) -> anyhow::Result<()> {
                 Some(path) => read_json(path)?,
                 None => Value::Object(fields_to_json(&fields)),
             };
-            let res = client(&node)?.send_json(Method::PATCH, &format!("/api/v1/items/{}", encode(&code)), &body).await?;
+            let res =
+                client(&node)?.send_json(Method::PATCH, &format!("/api/v1/items/{}", encode(&code)), &body).await?;
             print_written("已调整事项 / item updated", &res);
         }
         ItemCommand::Cancel { code, reason, node } => {
@@ -66,8 +67,9 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let file_name = args.file.display().to_string();
     let format = match &args.format {
         Some(f) => f.parse::<ImportFormat>()?,
-        None => ImportFormat::from_file_name(&file_name)
-            .with_context(|| format!("{file_name}: 无法从文件名判断格式，请加 --format csv|json / cannot tell the format"))?,
+        None => ImportFormat::from_file_name(&file_name).with_context(|| {
+            format!("{file_name}: 无法从文件名判断格式，请加 --format csv|json / cannot tell the format")
+        })?,
     };
     let bytes = std::fs::read(&args.file).with_context(|| format!("无法读取 {file_name} / cannot read file"))?;
     let content_type = match format {
@@ -78,7 +80,12 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         .post_bytes(&format!("/api/v1/import?format={}", format.key()), content_type, bytes)
         .await
         .with_context(|| format!("{file_name}: 导入失败 / import failed"))?;
-    println!("已导入 {} 项（一个条目）/ imported {} items as one entry: {}", res["imported"], res["imported"], entry_text(&res));
+    println!(
+        "已导入 {} 项（一个条目）/ imported {} items as one entry: {}",
+        res["imported"],
+        res["imported"],
+        entry_text(&res)
+    );
     if let Some(ws) = res["warnings"].as_array().filter(|w| !w.is_empty()) {
         for w in ws {
             println!("  提示 / warning {file_name} 第 {} 行: {}", w["row"], w["message"].as_str().unwrap_or(""));
@@ -159,7 +166,12 @@ fn entry_text(res: &Value) -> String {
 }
 
 fn print_written(what: &str, res: &Value) {
-    println!("{what}: {} {} — 条目 / entry {}", res["item"]["code"].as_str().unwrap_or(""), res["item"]["name"].as_str().unwrap_or(""), entry_text(res));
+    println!(
+        "{what}: {} {} — 条目 / entry {}",
+        res["item"]["code"].as_str().unwrap_or(""),
+        res["item"]["name"].as_str().unwrap_or(""),
+        entry_text(res)
+    );
     if let Some(ws) = res["warnings"].as_array() {
         for w in ws {
             println!("  提示 / warning: {}", w["message"].as_str().unwrap_or(""));
@@ -188,14 +200,27 @@ fn print_table(page: &Value) {
             it["name"].as_str().unwrap_or("")
         );
     }
-    println!("共 {} 项，显示第 {}–{} 项 / {} items in total", page["total"], page["offset"].as_u64().unwrap_or(0) + 1, page["offset"].as_u64().unwrap_or(0) + items.len() as u64, page["total"]);
+    println!(
+        "共 {} 项，显示第 {}–{} 项 / {} items in total",
+        page["total"],
+        page["offset"].as_u64().unwrap_or(0) + 1,
+        page["offset"].as_u64().unwrap_or(0) + items.len() as u64,
+        page["total"]
+    );
 }
 
 fn print_item(it: &Value) {
-    let list = |v: &Value| v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("；")).unwrap_or_default();
+    let list = |v: &Value| {
+        v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("；")).unwrap_or_default()
+    };
     let cites = |v: &Value| {
         v.as_array()
-            .map(|a| a.iter().map(|c| format!("《{}》{}", c["law"].as_str().unwrap_or(""), c["article"].as_str().unwrap_or(""))).collect::<Vec<_>>().join("；"))
+            .map(|a| {
+                a.iter()
+                    .map(|c| format!("《{}》{}", c["law"].as_str().unwrap_or(""), c["article"].as_str().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join("；")
+            })
             .unwrap_or_default()
     };
     println!("事项编码 / code:        {}", it["code"].as_str().unwrap_or(""));
@@ -209,7 +234,11 @@ fn print_item(it: &Value) {
     println!("监督方式:               {}", list(&it["supervision"]));
     println!("救济途径:               {}", list(&it["remedies"]));
     println!("法定/承诺时限（工作日）: {} / {}", it["time_limit"]["legal_days"], it["time_limit"]["promised_days"]);
-    println!("状态 / status:          {} {}", status_label(it["status"].as_str().unwrap_or("")), it["status_reason"].as_str().unwrap_or(""));
+    println!(
+        "状态 / status:          {} {}",
+        status_label(it["status"].as_str().unwrap_or("")),
+        it["status_reason"].as_str().unwrap_or("")
+    );
     println!("最后条目 / last entry:  #{} {}", it["last_seq"], it["updated_at"].as_str().unwrap_or(""));
 }
 

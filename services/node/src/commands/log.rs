@@ -93,7 +93,9 @@ async fn rebuild_offline(args: &NodeArgs) -> anyhow::Result<u64> {
     let config = load_config(args)?;
     let key = load_key(&config.path(KEY_FILE))?;
     let store = Store::open(&config.database()).await?;
-    let node = crate::state::Node::new(config.division.clone(), config.tier, config.name.clone(), key, store.clone(), None).await?;
+    let node =
+        crate::state::Node::new(config.division.clone(), config.tier, config.name.clone(), key, store.clone(), None)
+            .await?;
     let n = node.rebuild().await?;
     store.close().await;
     Ok(n)
@@ -126,8 +128,19 @@ fn print_entries(res: &Value) {
                 format!("{} {}", o["type"].as_str().unwrap_or("?"), code)
             })
             .collect();
-        let more = if ops.len() > 3 { format!(" …（共 {} 个操作 / {} ops）", ops.len(), ops.len()) } else { String::new() };
-        println!("#{:<5} {} {}  {}{}", e["seq"], d["at"].as_str().unwrap_or(""), &e["hash"].as_str().unwrap_or("")[..12.min(e["hash"].as_str().unwrap_or("").len())], kinds.join("; "), more);
+        let more = if ops.len() > 3 {
+            format!(" …（共 {} 个操作 / {} ops）", ops.len(), ops.len())
+        } else {
+            String::new()
+        };
+        println!(
+            "#{:<5} {} {}  {}{}",
+            e["seq"],
+            d["at"].as_str().unwrap_or(""),
+            &e["hash"].as_str().unwrap_or("")[..12.min(e["hash"].as_str().unwrap_or("").len())],
+            kinds.join("; "),
+            more
+        );
     }
     if entries.is_empty() {
         println!("（无条目 / no entries）");
