@@ -107,17 +107,19 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A new item row; an existing code is left as it is (rows affected: 0).
+const INSERT_ITEM: &str = "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO NOTHING";
+
 /// Writes an item row: a new row (refused when the code exists: returns false) or, with
 /// `replace`, the new state of an existing item.
 async fn write_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry, replace: bool) -> Result<bool, StoreError> {
-    const INSERT: &str = "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO NOTHING";
     const REPLACE: &str = "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO UPDATE SET name = excluded.name, \
          category = excluded.category, status = excluded.status, implementing_body = excluded.implementing_body, \
          data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at";
     let data = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let done = sqlx::query(if replace { REPLACE } else { INSERT })
+    let done = sqlx::query(if replace { REPLACE } else { INSERT_ITEM })
         .bind(node)
         .bind(item.code.as_str())
         .bind(item.name.as_str())
@@ -299,21 +301,18 @@ pub(crate) async fn raw_insert_items(
     let mut tx = pool.begin().await?;
     for item in items {
         let data = serde_json::to_string(&item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(node)
-        .bind(item.code.as_str())
-        .bind(item.name.as_str())
-        .bind(item.category.key())
-        .bind(item.status.key())
-        .bind(item.implementing_body.as_str())
-        .bind(data)
-        .bind(0i64)
-        .bind("")
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(INSERT_ITEM)
+            .bind(node)
+            .bind(item.code.as_str())
+            .bind(item.name.as_str())
+            .bind(item.category.key())
+            .bind(item.status.key())
+            .bind(item.implementing_body.as_str())
+            .bind(data)
+            .bind(0i64)
+            .bind("")
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(())
