@@ -173,7 +173,7 @@ pub fn sign_entry(
         at: format_at(at),
         op: ops,
     };
-    let bytes = serde_json_canonicalizer::to_vec(&body)?;
+    let bytes = crate::canonical::to_canonical_vec(&body)?;
     if bytes.len() > MAX_ENTRY_BYTES {
         return Err(LedgerError::TooLarge(bytes.len()));
     }

@@ -10,11 +10,13 @@
 //! **Architecture invariant:** signatures and hashes cover the stored bytes exactly as signed;
 //! nothing is ever re-serialised before it is verified.
 
+mod canonical;
 mod entry;
 mod hash;
 mod keys;
 mod verify;
 
+pub use canonical::to_canonical_vec;
 pub use entry::{
     ENTRY_VERSION, EntryBody, EntryRef, MAX_ENTRY_BYTES, MAX_SAFE_INTEGER, SignedEntryWire, UnverifiedEntry,
     VerifiedEntry, sign_entry,

@@ -223,3 +223,14 @@ proptest! {
         prop_assert!(verify_chain(&origin(), &key().public(), list).is_err());
     }
 }
+
+/// A real-sized entry (the whole sample county list, every element filled) has the same bytes
+/// under the fast writer and the reference canonicaliser.
+#[test]
+fn sample_list_entry_matches_the_reference_canonicaliser() {
+    let ops: Vec<Op> =
+        quanze_domain::sample::sample_list("泸县").into_iter().map(|item| Op::ItemAdd { item }).collect();
+    let e = sign_entry(&key(), &origin(), None, at(0), ops).unwrap();
+    let body: EntryBody = serde_json::from_slice(e.bytes()).unwrap();
+    assert_eq!(e.bytes(), serde_json_canonicalizer::to_vec(&body).unwrap().as_slice());
+}

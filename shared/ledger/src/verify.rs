@@ -65,7 +65,7 @@ pub fn verify_next(
         return Err(VerifyError::BadSignature);
     }
     let body: EntryBody = serde_json::from_slice(&bytes).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-    let canonical = serde_json_canonicalizer::to_vec(&body).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+    let canonical = crate::canonical::to_canonical_vec(&body).map_err(|e| VerifyError::Malformed(e.to_string()))?;
     if canonical != bytes {
         return Err(VerifyError::NotCanonical);
     }
