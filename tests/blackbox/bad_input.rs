@@ -316,6 +316,7 @@ async fn init_refuses_a_division_that_does_not_fit() {
             division,
             "--name",
             name,
+            "--standalone",
             "--data-dir",
             data_dir.to_str().expect("UTF-8 path"),
         ])
@@ -336,6 +337,7 @@ async fn init_refuses_a_division_that_does_not_fit() {
         "510500",
         "--name",
         "泸州市",
+        "--standalone",
         "--data-dir",
         ok_dir.to_str().expect("UTF-8 path"),
     ])

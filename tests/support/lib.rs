@@ -252,6 +252,10 @@ impl TestNode {
             ["init", "--tier", tier, "--division", division, "--name", name, "--listen", &listen, "--data-dir"]
                 .map(OsString::from)
                 .into();
+        if tier != "province" {
+            // A node of its own, outside any federation (list tests need no province).
+            args.insert(1, "--standalone".into());
+        }
         args.push(data_dir.clone().into_os_string());
         let out = quanze(args).await;
         if !out.status.success() {

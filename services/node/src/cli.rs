@@ -48,7 +48,18 @@ pub enum Command {
     /// Maintenance.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Run a demonstration on the embedded database.
+    /// Children of this node: invite, revoke, resolve a fork.
+    #[command(subcommand)]
+    Child(ChildCommand),
+    /// This node's signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Federation status: parent, children, lag, outbox, errors, forks.
+    Status(StatusArgs),
+    /// Restore a node whose data directory was lost: re-enrol with a new invite and fetch its
+    /// own log back from the parent before writing again.
+    Recover(RecoverArgs),
+    /// Run a four-tier federation (province, city, county, township) on this machine, SQLite.
     Demo(DemoArgs),
     /// Measure ingest throughput and memory.
     #[command(subcommand)]
@@ -57,15 +68,26 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// province | city | county | township (or 省/市/县/乡镇).
+    /// province | city | county | township (or 省/市/县/乡镇). Without --join only a province
+    /// (the root of trust) can be made.
+    #[arg(long, required_unless_present = "join")]
+    pub tier: Option<String>,
+    /// Division code (GB/T 2260), e.g. 510000; must match the tier.
+    #[arg(long, required_unless_present = "join")]
+    pub division: Option<String>,
+    /// Name of the jurisdiction, e.g. 四川省.
+    #[arg(long, required_unless_present = "join")]
+    pub name: Option<String>,
+    /// A node of any tier outside any federation (its own root of trust): to try lists alone.
+    /// It cannot join a federation later; use --join for that.
+    #[arg(long, conflicts_with = "join")]
+    pub standalone: bool,
+    /// Join the federation with the invite printed by the parent's `quanze child invite`.
+    #[arg(long, conflicts_with_all = ["tier", "division", "name"])]
+    pub join: Option<String>,
+    /// The URL children will reach this node at (default: https://<listen>).
     #[arg(long)]
-    pub tier: String,
-    /// Division code (GB/T 2260), e.g. 510500; must match the tier.
-    #[arg(long)]
-    pub division: String,
-    /// Name of the jurisdiction, e.g. 泸州市.
-    #[arg(long)]
-    pub name: String,
+    pub public_url: Option<String>,
     /// Extra host names or IPs for the TLS certificate (localhost and 127.0.0.1 are always in).
     #[arg(long = "san")]
     pub extra_names: Vec<String>,
@@ -205,6 +227,14 @@ pub enum LogCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Every origin this node holds with its head (seq, hash). Reads the data directory, so it
+    /// works while the node runs.
+    Heads {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Verify every stored entry (signature, chain, stored hash). Exit 1 on any problem.
     Verify {
         /// Read the data directory directly instead of asking the running node.
@@ -215,6 +245,79 @@ pub enum LogCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChildCommand {
+    /// Print a one-time invite for a child (the token is on the last line).
+    Invite {
+        #[arg(long)]
+        division: String,
+        #[arg(long)]
+        tier: String,
+        #[arg(long)]
+        name: String,
+        /// Hours until the invite expires.
+        #[arg(long, default_value_t = 72)]
+        ttl_hours: u32,
+        /// URL the child reaches this node at (default: this node's public URL).
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Revoke a child's key: its entries after --after are refused everywhere.
+    Revoke {
+        #[arg(long)]
+        division: String,
+        /// Last seq of the child's log that stays valid.
+        #[arg(long)]
+        after: u64,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Clear a descendant's fork by re-enrolling it (optionally with a new key).
+    Resolve {
+        #[arg(long)]
+        division: String,
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a new key pair; the log announces it, entries signed before stay valid.
+    Rotate(#[command(flatten)] NodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// A new invite from the parent for this same division.
+    #[arg(long = "join-again")]
+    pub join_again: String,
+    /// The URL children will reach this node at (default: https://<listen>).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Extra host names or IPs for the TLS certificate.
+    #[arg(long = "san")]
+    pub extra_names: Vec<String>,
+    #[command(flatten)]
+    pub node: NodeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,13 +334,10 @@ pub enum AdminCommand {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// One node (泸县) on SQLite.
-    #[arg(long)]
-    pub single: bool,
-    /// Where to put the demo's data directory.
+    /// Where to put the demo's four data directories.
     #[arg(long, default_value = "./quanze-demo")]
     pub dir: PathBuf,
-    /// Keep serving after the demo until ctrl-c.
+    /// Keep the four nodes serving after the demo until ctrl-c.
     #[arg(long)]
     pub serve: bool,
 }

@@ -14,10 +14,14 @@ use serde::{Deserialize, Serialize};
 
 pub const CONFIG_FILE: &str = "quanze.toml";
 pub const KEY_FILE: &str = "node.key";
+/// A rotated key, staged until the entry announcing it is committed.
+pub const NEXT_KEY_FILE: &str = "node.key.next";
 pub const TOKEN_FILE: &str = "operator.token";
 pub const CERT_FILE: &str = "tls/cert.pem";
 pub const CERT_KEY_FILE: &str = "tls/key.pem";
 pub const DB_FILE: &str = "quanze.db";
+/// The parent's certificate, pinned from the invite.
+pub const PARENT_CERT_FILE: &str = "tls/parent.pem";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7443";
 
 /// The config file, as written by `quanze init`.
@@ -29,6 +33,21 @@ pub struct ConfigFile {
     pub server: ServerSection,
     #[serde(default)]
     pub database: DatabaseSection,
+    pub federation: FederationSection,
+}
+
+/// Where this node sits in the federation: the root of trust and, below the province, the parent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationSection {
+    pub root_division: DivisionCode,
+    /// The root (province) public key, hex.
+    pub root_key: String,
+    /// The parent's HTTPS URL; absent at the province.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_division: Option<DivisionCode>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,11 +62,14 @@ pub struct NodeSection {
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
     pub listen: String,
+    /// The URL children reach this node at, when it differs from the listen address (NAT, DNS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerSection {
     fn default() -> Self {
-        ServerSection { listen: DEFAULT_LISTEN.to_string() }
+        ServerSection { listen: DEFAULT_LISTEN.to_string(), public_url: None }
     }
 }
 
@@ -68,6 +90,8 @@ pub struct Config {
     pub name: String,
     pub listen: SocketAddr,
     pub database_url: String,
+    pub public_url: Option<String>,
+    pub federation: FederationSection,
 }
 
 /// Values given on the command line or in the environment (already merged by clap).
@@ -92,6 +116,11 @@ impl Config {
             .parse()
             .with_context(|| format!("监听地址 “{listen_text}” 无效 / invalid listen address (ip:port)"))?;
         let database_url = overrides.database_url.clone().filter(|u| !u.is_empty()).unwrap_or(file.database.url);
+        let fed = &file.federation;
+        let is_root = fed.root_division == file.node.division;
+        if !is_root && (fed.parent_url.is_none() || fed.parent_division.is_none()) {
+            bail!("{}: [federation] 缺少 parent_url / parent_division（非省级节点必须有上级）", path.display());
+        }
         Ok(Config {
             data_dir: data_dir.to_path_buf(),
             tier: file.node.tier,
@@ -99,6 +128,8 @@ impl Config {
             name: file.node.name,
             listen,
             database_url,
+            public_url: file.server.public_url,
+            federation: file.federation,
         })
     }
 
@@ -109,6 +140,11 @@ impl Config {
         } else {
             self.database_url.clone()
         }
+    }
+
+    /// The URL children use to reach this node: `[server] public_url`, else the local URL.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| self.local_url())
     }
 
     /// The URL a local client uses to reach this node.

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod federation;
 pub mod rss;
 pub mod secrets;
 pub mod server;
@@ -32,6 +33,10 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => commands::items::export(args).await,
         Command::Log(cmd) => commands::log::run(cmd).await,
         Command::Admin(cmd) => commands::log::admin(cmd).await,
+        Command::Child(cmd) => commands::fed::child(cmd).await,
+        Command::Key(cmd) => commands::fed::key(cmd).await,
+        Command::Status(args) => commands::fed::status(args).await,
+        Command::Recover(args) => commands::init::recover(args).await,
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Bench(cmd) => commands::bench::run(cmd).await,
     }

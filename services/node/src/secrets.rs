@@ -25,6 +25,16 @@ pub fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Like `write_secret`, but first removes a stale file at `path` (a staged key left by a crash).
+pub fn write_secret_replacing(path: &Path, content: &str) -> anyhow::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("无法删除 {}", path.display())),
+    }
+    write_secret(path, content)
+}
+
 /// Reads a secret file, refusing one that group or others may read or write.
 pub fn read_secret(path: &Path) -> anyhow::Result<String> {
     let meta = fs::metadata(path).with_context(|| format!("无法读取 {} / cannot read secret file", path.display()))?;

@@ -11,18 +11,54 @@ use anyhow::Context;
 use axum_server::tls_rustls::RustlsConfig;
 use quanze_store::Store;
 
-use crate::config::{CERT_FILE, CERT_KEY_FILE, Config, KEY_FILE, TOKEN_FILE};
+use crate::config::{CERT_FILE, CERT_KEY_FILE, Config, KEY_FILE, NEXT_KEY_FILE, PARENT_CERT_FILE, TOKEN_FILE};
+use crate::federation::client::ParentClient;
 use crate::secrets::{load_key, read_secret};
-use crate::state::Node;
+use crate::state::{Node, NodeEnv};
 
 /// Opens the node's key, token and store as configured.
 pub async fn open_node(config: &Config) -> anyhow::Result<Node> {
-    let key = load_key(&config.path(KEY_FILE))?;
-    let token = read_secret(&config.path(TOKEN_FILE))?.trim().to_string();
     let store = Store::open(&config.database())
         .await
         .with_context(|| format!("无法打开数据库 / cannot open database {}", redact(&config.database())))?;
-    Ok(Node::new(config.division.clone(), config.tier, config.name.clone(), key, store, Some(token)).await?)
+    finish_key_rotation(config, &store).await?;
+    let key = load_key(&config.path(KEY_FILE))?;
+    let token = read_secret(&config.path(TOKEN_FILE))?.trim().to_string();
+    let node = Node::new(config.division.clone(), config.tier, config.name.clone(), key, store, Some(token)).await?;
+    let cert_der = crate::federation::invite::pem_to_der(&std::fs::read(config.path(CERT_FILE))?)?;
+    let parent = match (&config.federation.parent_division, &config.federation.parent_url) {
+        (Some(d), Some(u)) => Some((d.clone(), u.clone())),
+        _ => None,
+    };
+    node.set_env(NodeEnv {
+        data_dir: Some(config.data_dir.clone()),
+        public_url: config.public_url(),
+        cert_der,
+        parent,
+    });
+    Ok(node)
+}
+
+/// A key rotation interrupted between its entry and the key file: keep the staged key if our
+/// log announced it, else drop it (the old key is still the one in force).
+async fn finish_key_rotation(config: &Config, store: &Store) -> anyhow::Result<()> {
+    let staged = config.path(NEXT_KEY_FILE);
+    if !staged.exists() {
+        return Ok(());
+    }
+    let next = load_key(&staged)?.public().to_hex();
+    let announced = store
+        .enrolments(Some(&config.division))
+        .await?
+        .iter()
+        .any(|e| e.by_origin == config.division.as_str() && e.public_key.as_deref() == Some(next.as_str()));
+    if announced {
+        tracing::warn!("completing an interrupted key rotation");
+        std::fs::rename(&staged, config.path(KEY_FILE))?;
+    } else {
+        std::fs::remove_file(&staged)?;
+    }
+    Ok(())
 }
 
 /// A database URL with its password hidden, for messages.
@@ -58,8 +94,22 @@ pub async fn run(
     let app = crate::api::router(node.clone());
     tracing::info!(%addr, division = %node.division(), name = node.name(), "serving HTTPS");
     let serving = tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    let sync = match node.parent() {
+        Some((division, url)) => {
+            let pem = std::fs::read(config.path(PARENT_CERT_FILE))
+                .with_context(|| format!("无法读取上级证书 {} / cannot read parent certificate", PARENT_CERT_FILE))?;
+            let client = ParentClient::new(&url, &pem)?;
+            tracing::info!(parent = %division, %url, "syncing with parent");
+            Some(crate::federation::sync::start(node.clone(), client, division))
+        }
+        None => None,
+    };
     shutdown.await;
     tracing::info!("shutting down: draining connections");
+    if let Some(tasks) = sync {
+        tasks.stop();
+    }
+    node.begin_shutdown();
     handle.graceful_shutdown(Some(Duration::from_secs(10)));
     serving.await.context("server task failed")??;
     node.store().close().await;

@@ -1,18 +1,24 @@
-//! The running node: its identity, its store, and the single writer of its log.
+//! The running node: its identity, its store, the single writer of its log, and the one door
+//! through which entries of other logs come in.
 //!
 //! Owns `Node::write`, the only path by which this node appends to its own log: it holds the
-//! chain head under an async mutex, signs the next entry and stores it (entry + projections in
-//! one transaction). After any failure that is not a rule refusal it re-reads the head from the
-//! database, so a seq that may have been written is never signed twice.
+//! chain head and the signing key under an async mutex, signs the next entry and stores it
+//! (entry + projections in one transaction). After any failure that is not a refusal it re-reads
+//! the head from the database, so a seq that may have been written is never signed twice.
+//! Owns `Node::ingest`: entries from peers, limited to the origins that peer may deliver, go to
+//! the store's verified delivery one batch at a time. Every commit bumps `changes`, which wakes
+//! long-polling children and the push loop.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
 use quanze_domain::{DivisionCode, Op, Tier};
-use quanze_ledger::{ChainHead, LedgerError, NodeKey, PublicKey, VerifiedEntry, sign_entry};
-use quanze_store::{Store, StoreError};
-use tokio::sync::Mutex;
+use quanze_ledger::{ChainHead, LedgerError, NodeKey, PublicKey, UnverifiedEntry, VerifiedEntry, sign_entry};
+use quanze_store::{Delivery, Store, StoreError};
+use tokio::sync::{Mutex, watch};
+
+use crate::federation::SyncStatus;
 
 /// Counters shown on `/metrics`.
 #[derive(Debug, Default)]
@@ -22,6 +28,15 @@ pub struct Counters {
     pub http_server_errors: AtomicU64,
     pub entries_written: AtomicU64,
     pub ops_written: AtomicU64,
+    pub entries_received: AtomicU64,
+    pub entries_refused: AtomicU64,
+}
+
+/// The writer's state: the head of our own log and the key that signs the next entry.
+#[derive(Debug)]
+struct Writer {
+    head: Option<ChainHead>,
+    key: NodeKey,
 }
 
 /// A node's shared state, cloned into every request handler.
@@ -35,12 +50,21 @@ struct NodeInner {
     division: DivisionCode,
     tier: Tier,
     name: String,
-    key: NodeKey,
     store: Store,
     /// Bearer token for writes; `None` disables write auth (in-process tools only).
     operator_token: Option<String>,
-    /// The head of our own log; holding the lock makes this task the only writer.
-    head: Mutex<Option<ChainHead>>,
+    /// Holding this lock makes a task the only writer of our log.
+    writer: Mutex<Writer>,
+    /// One delivery batch at a time.
+    ingest: Mutex<()>,
+    /// Bumped after every commit (own write or delivery).
+    changes: watch::Sender<u64>,
+    sync: std::sync::Mutex<SyncStatus>,
+    /// Set when the server stops: long-polls answer at once.
+    closing: std::sync::atomic::AtomicBool,
+    env: std::sync::OnceLock<NodeEnv>,
+    /// The public half of the writer's key, readable without waiting for the writer.
+    public: std::sync::RwLock<PublicKey>,
     counters: Counters,
 }
 
@@ -51,6 +75,30 @@ pub enum WriteError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+}
+
+/// Where the node runs: set once when it is served (absent in offline tools).
+#[derive(Debug, Clone, Default)]
+pub struct NodeEnv {
+    /// The data directory (the key file lives there).
+    pub data_dir: Option<std::path::PathBuf>,
+    /// The URL children reach this node at.
+    pub public_url: String,
+    /// This node's TLS certificate (DER), for invites.
+    pub cert_der: Vec<u8>,
+    /// The parent's division and URL; `None` at the province.
+    pub parent: Option<(DivisionCode, String)>,
+}
+
+/// Which origins a peer may deliver to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// From our parent: strict ancestors' logs.
+    Ancestors,
+    /// From a child: logs strictly below us.
+    Descendants,
+    /// Disk recovery: ancestors and our own log, as the parent holds them.
+    Recovery,
 }
 
 impl Node {
@@ -68,10 +116,15 @@ impl Node {
                 division,
                 tier,
                 name,
-                key,
                 store,
                 operator_token,
-                head: Mutex::new(head),
+                env: std::sync::OnceLock::new(),
+                public: std::sync::RwLock::new(key.public()),
+                writer: Mutex::new(Writer { head, key }),
+                ingest: Mutex::new(()),
+                changes: watch::Sender::new(0),
+                sync: std::sync::Mutex::new(SyncStatus::default()),
+                closing: std::sync::atomic::AtomicBool::new(false),
                 counters: Counters::default(),
             }),
         })
@@ -86,8 +139,9 @@ impl Node {
     pub fn name(&self) -> &str {
         &self.inner.name
     }
+    /// The public half of the key that signs our next entry.
     pub fn public_key(&self) -> PublicKey {
-        self.inner.key.public()
+        *self.inner.public.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
     pub fn store(&self) -> &Store {
         &self.inner.store
@@ -99,29 +153,109 @@ impl Node {
         self.inner.operator_token.as_deref()
     }
 
-    /// The key to verify entries of `origin` with. Until federation enrols other nodes, only
-    /// this node's own log is held.
-    pub fn key_of(&self, origin: &DivisionCode) -> Option<PublicKey> {
-        (origin == &self.inner.division).then(|| self.inner.key.public())
+    /// Our current key for our own origin, when the enrolments do not name one yet (before
+    /// the parent's log has arrived). Never used for other origins.
+    pub fn own_key_fallback(&self, origin: &DivisionCode) -> Option<PublicKey> {
+        (origin == &self.inner.division).then(|| self.public_key())
+    }
+
+    /// Records where the node runs (once; later calls are ignored).
+    pub fn set_env(&self, env: NodeEnv) {
+        let _ = self.inner.env.set(env);
+    }
+
+    fn env(&self) -> &NodeEnv {
+        static NONE: std::sync::OnceLock<NodeEnv> = std::sync::OnceLock::new();
+        self.inner.env.get().unwrap_or_else(|| NONE.get_or_init(NodeEnv::default))
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.env().public_url
+    }
+
+    pub fn cert_der(&self) -> &[u8] {
+        &self.env().cert_der
+    }
+
+    /// The parent's division and URL.
+    pub fn parent(&self) -> Option<(DivisionCode, String)> {
+        self.env().parent.clone()
+    }
+
+    /// Signs a heads statement with the current key.
+    pub async fn sign_heads(
+        &self,
+        statement: crate::federation::wire::HeadsStatement,
+    ) -> anyhow::Result<crate::federation::wire::SignedHeads> {
+        let writer = self.inner.writer.lock().await;
+        crate::federation::wire::SignedHeads::sign(statement, &writer.key)
+    }
+
+    /// Rotates this node's key: the new key is written beside the old one (`node.key.next`),
+    /// announced by an entry signed with the old key, then moved into place.
+    pub async fn rotate_own_key(&self) -> anyhow::Result<VerifiedEntry> {
+        let dir = self.env().data_dir.clone().ok_or_else(|| anyhow::anyhow!("no data directory"))?;
+        let next = NodeKey::generate()?;
+        let staged = dir.join(crate::config::NEXT_KEY_FILE);
+        crate::secrets::write_secret_replacing(&staged, &next.to_seed_hex())?;
+        let entry = self
+            .rotate_key(next, |_| {
+                std::fs::rename(&staged, dir.join(crate::config::KEY_FILE))?;
+                Ok(())
+            })
+            .await;
+        if entry.is_err() {
+            let _ = std::fs::remove_file(&staged);
+        }
+        entry
+    }
+
+    /// A receiver that changes after every commit.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Tells long-polls to answer now: the server is stopping.
+    pub fn begin_shutdown(&self) {
+        self.inner.closing.store(true, Ordering::SeqCst);
+        self.changed();
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.inner.closing.load(Ordering::SeqCst)
+    }
+
+    fn changed(&self) {
+        self.inner.changes.send_modify(|n| *n += 1);
+    }
+
+    /// The sync status shown by `quanze status`.
+    pub fn sync_status(&self) -> std::sync::MutexGuard<'_, SyncStatus> {
+        self.inner.sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Signs `ops` as the next entry of this node's log and stores it with its projections.
     pub async fn write(&self, ops: Vec<Op>) -> Result<VerifiedEntry, WriteError> {
-        let mut head = self.inner.head.lock().await;
+        let mut writer = self.inner.writer.lock().await;
+        self.write_locked(&mut writer, ops).await
+    }
+
+    async fn write_locked(&self, writer: &mut Writer, ops: Vec<Op>) -> Result<VerifiedEntry, WriteError> {
         let n_ops = ops.len() as u64;
-        let entry = sign_entry(&self.inner.key, &self.inner.division, head.as_ref(), Utc::now(), ops)?;
+        let entry = sign_entry(&writer.key, &self.inner.division, writer.head.as_ref(), Utc::now(), ops)?;
         match self.inner.store.append(std::slice::from_ref(&entry)).await {
             Ok(()) => {
-                *head = Some(entry.head());
+                writer.head = Some(entry.head());
                 self.inner.counters.entries_written.fetch_add(1, Ordering::Relaxed);
                 self.inner.counters.ops_written.fetch_add(n_ops, Ordering::Relaxed);
+                self.changed();
                 Ok(entry)
             }
             Err(e) => {
-                if !matches!(e, StoreError::Rule { .. }) {
+                if !matches!(e, StoreError::Rule { .. } | StoreError::Authority { .. }) {
                     // The commit may or may not have happened: trust the database, not memory.
                     if let Ok(stored) = self.inner.store.head(&self.inner.division).await {
-                        *head = stored;
+                        writer.head = stored;
                     }
                 }
                 Err(e.into())
@@ -129,15 +263,104 @@ impl Node {
         }
     }
 
+    /// Key rotation: signs, with the current key, an enrolment of `next` valid from the seq
+    /// after that entry, then signs with `next`. `persist` runs after the entry is committed
+    /// and before the new key is used (it must make the new key durable).
+    pub async fn rotate_key(
+        &self,
+        next: NodeKey,
+        persist: impl FnOnce(&NodeKey) -> anyhow::Result<()>,
+    ) -> anyhow::Result<VerifiedEntry> {
+        let mut writer = self.inner.writer.lock().await;
+        let seq = writer.head.map_or(1, |h| h.seq + 1);
+        let enrolment = quanze_domain::Enrolment {
+            division: self.inner.division.clone(),
+            tier: self.inner.tier,
+            name: self.inner.name.clone(),
+            key: next.public().to_hex(),
+            valid_from: seq + 1,
+        };
+        let entry = self.write_locked(&mut writer, vec![Op::Enroll { enrolment }]).await?;
+        persist(&next)?;
+        *self.inner.public.write().unwrap_or_else(std::sync::PoisonError::into_inner) = next.public();
+        writer.key = next;
+        Ok(entry)
+    }
+
+    /// Delivers entries from a peer: those outside `scope` are refused here; the rest are
+    /// verified and applied by the store. Returns one outcome per entry, in order.
+    pub async fn ingest(
+        &self,
+        peer: &str,
+        scope: Scope,
+        entries: Vec<UnverifiedEntry>,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let _one_batch = self.inner.ingest.lock().await;
+        let mut outcomes: Vec<Option<Delivery>> = Vec::with_capacity(entries.len());
+        let mut admitted = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match self.out_of_scope(scope, &entry) {
+                Some(refusal) => outcomes.push(Some(refusal)),
+                None => {
+                    outcomes.push(None);
+                    admitted.push(entry);
+                }
+            }
+        }
+        let mut delivered = self.inner.store.ingest(peer, admitted).await?.into_iter();
+        let out: Vec<Delivery> =
+            outcomes.into_iter().map(|o| o.or_else(|| delivered.next()).expect("one outcome per entry")).collect();
+        let applied = out.iter().filter(|d| matches!(d, Delivery::Applied { .. })).count() as u64;
+        let refused = out.iter().filter(|d| d.is_refusal()).count() as u64;
+        self.inner.counters.entries_received.fetch_add(applied, Ordering::Relaxed);
+        self.inner.counters.entries_refused.fetch_add(refused, Ordering::Relaxed);
+        if applied > 0 {
+            if scope == Scope::Recovery {
+                let mut writer = self.inner.writer.lock().await;
+                writer.head = self.inner.store.head(&self.inner.division).await?;
+            }
+            self.changed();
+        }
+        Ok(out)
+    }
+
+    fn out_of_scope(&self, scope: Scope, entry: &UnverifiedEntry) -> Option<Delivery> {
+        let me = &self.inner.division;
+        let (origin, seq) = match entry.claimed_position() {
+            Ok(p) => p,
+            Err(e) => {
+                return Some(Delivery::Refused {
+                    origin: "?".into(),
+                    seq: 0,
+                    code: e.code().into(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        let ancestor = me.is_within(&origin) && &origin != me;
+        let allowed = match scope {
+            Scope::Ancestors => ancestor,
+            Scope::Descendants => origin.is_within(me) && &origin != me,
+            Scope::Recovery => ancestor || &origin == me,
+        };
+        (!allowed).then(|| Delivery::Refused {
+            origin: origin.to_string(),
+            seq,
+            code: "OUT_OF_SCOPE".into(),
+            message: format!("{me} 不从该对端接收 {origin} 的条目 / this peer may not deliver that log"),
+        })
+    }
+
     /// Rebuilds every projection from the entries while holding the writer lock.
     pub async fn rebuild(&self) -> Result<u64, StoreError> {
-        let _writer = self.inner.head.lock().await;
-        let key_of = |origin: &DivisionCode| self.key_of(origin);
-        self.inner.store.rebuild(&key_of).await
+        let writer = self.inner.writer.lock().await;
+        let own = (self.inner.division.clone(), writer.key.public());
+        let fallback = move |origin: &DivisionCode, _seq: u64| (origin == &own.0).then_some(own.1);
+        self.inner.store.rebuild(&fallback).await
     }
 
     /// The current head of this node's own log.
     pub async fn head(&self) -> Option<ChainHead> {
-        *self.inner.head.lock().await
+        self.inner.writer.lock().await.head
     }
 }

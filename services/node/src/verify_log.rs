@@ -33,10 +33,11 @@ pub struct HeadReport {
     pub hash: Hash,
 }
 
-/// Verifies all entries in `store`; `key_of` gives the key of each origin.
+/// Verifies all entries in `store` with the keys its enrolments give (or the trust root);
+/// `fallback` gives a key the enrolments do not (the node's own, before its parent's log came).
 pub async fn verify_store(
     store: &Store,
-    key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync),
+    fallback: &(dyn Fn(&DivisionCode, u64) -> Option<PublicKey> + Sync),
 ) -> anyhow::Result<VerifyReport> {
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
     let mut broken: HashMap<String, ()> = HashMap::new();
@@ -62,7 +63,11 @@ pub async fn verify_store(
                 fail("来源代码无效 / invalid origin column".into());
                 continue;
             };
-            let Some(key) = key_of(&origin) else {
+            let key = match store.key_for(&origin, stored.seq).await? {
+                quanze_store::KeyLookup::Key(k) => Some(k),
+                _ => fallback(&origin, stored.seq),
+            };
+            let Some(key) = key else {
                 fail("没有该来源的公钥 / no key for this origin".into());
                 continue;
             };

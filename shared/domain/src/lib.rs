@@ -4,6 +4,7 @@
 //! function of its inputs, tested by unit and property tests. Storage (`quanze-store`) and the
 //! node (`quanze-node`) call these rules; they never re-implement them.
 
+pub mod authority;
 pub mod category;
 pub mod codes;
 pub mod division;
@@ -14,11 +15,12 @@ pub mod ops;
 pub mod sample;
 pub mod tier;
 
+pub use authority::{AuthorityError, authorise};
 pub use category::Category;
 pub use codes::{CodeWarning, ItemCode};
 pub use division::{DivisionCode, DivisionError};
 pub use import::{ImportError, ImportFormat, ParsedBatch, UnknownFormat, items_to_csv, items_to_json, parse_items};
 pub use item::{Citation, Field, FieldError, FlowStep, ItemPatch, ItemStatus, PowerItem, TimeLimit};
 pub use list::{RowError, RowWarning, validate_batch, validate_rows};
-pub use ops::{Op, RuleError, apply_item_op};
+pub use ops::{Enrolment, Op, RuleError, apply_item_op};
 pub use tier::Tier;

@@ -2,42 +2,119 @@
 //!
 //! Owns the op vocabulary (`Op`) and `apply_item_op`: given the item as it stands (or none), the
 //! item after the op, or why the op is refused. Storage decides where items live; this module
-//! decides what is allowed. Later op kinds (enrolment, catalogue, grants, seals) join `Op`.
+//! decides what is allowed. Who may write which op is `authority.rs`. Later op kinds
+//! (catalogue, grants, seals) join `Op`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::division::DivisionCode;
 use crate::item::{FieldError, ItemPatch, ItemStatus, PowerItem};
+use crate::tier::Tier;
+
+/// A node's enrolment in the federation: who it is and which key signs its log from which seq.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enrolment {
+    pub division: DivisionCode,
+    pub tier: Tier,
+    pub name: String,
+    /// Ed25519 public key, 64 lowercase hex digits.
+    pub key: String,
+    /// First seq of the enrolled node's log signed by this key; earlier entries keep the keys
+    /// valid when they were written.
+    pub valid_from: u64,
+}
+
+impl Enrolment {
+    /// True when `key` has the shape of a public key (the ledger checks it is a curve point).
+    pub fn key_is_well_formed(&self) -> bool {
+        self.key.len() == 64 && self.key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+}
 
 /// One operation of an entry. An entry carries a batch of them, applied atomically.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Op {
-    /// Adds an item to the origin's own list (新增).
+    /// Adds an item to a list (新增). `list` names the list; absent means the origin's own,
+    /// which is the only list an origin may edit.
     #[serde(rename = "item.add")]
-    ItemAdd { item: PowerItem },
-    /// Adjusts elements of an item of the origin's own list (调整要素).
+    ItemAdd {
+        item: PowerItem,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list: Option<DivisionCode>,
+    },
+    /// Adjusts elements of an item of a list (调整要素).
     #[serde(rename = "item.update")]
-    ItemUpdate { code: String, patch: ItemPatch },
-    /// Cancels an item of the origin's own list (取消), with the reason.
+    ItemUpdate {
+        code: String,
+        patch: ItemPatch,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list: Option<DivisionCode>,
+    },
+    /// Cancels an item of a list (取消), with the reason.
     #[serde(rename = "item.cancel")]
-    ItemCancel { code: String, reason: String },
+    ItemCancel {
+        code: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        list: Option<DivisionCode>,
+    },
+    /// Enrols a node (by its parent), or a new key for the origin itself (key rotation).
+    #[serde(rename = "node.enroll")]
+    Enroll { enrolment: Enrolment },
+    /// Revokes a child's key: its entries after seq `after` are refused until it is enrolled
+    /// again.
+    #[serde(rename = "node.revoke")]
+    Revoke { division: DivisionCode, after: u64, reason: String },
+    /// Clears a fork of a descendant's log (re-enrolment): the branch already held is kept, the
+    /// node continues under `enrolment` from its `valid_from`.
+    #[serde(rename = "node.resolve")]
+    Resolve { enrolment: Enrolment, fork_seq: u64, reason: String },
 }
 
 impl Op {
+    /// Adds `item` to the origin's own list.
+    pub fn add(item: PowerItem) -> Op {
+        Op::ItemAdd { item, list: None }
+    }
+    /// Adjusts item `code` of the origin's own list.
+    pub fn update(code: impl Into<String>, patch: ItemPatch) -> Op {
+        Op::ItemUpdate { code: code.into(), patch, list: None }
+    }
+    /// Cancels item `code` of the origin's own list.
+    pub fn cancel(code: impl Into<String>, reason: impl Into<String>) -> Op {
+        Op::ItemCancel { code: code.into(), reason: reason.into(), list: None }
+    }
+
     /// Stable name of the op kind, as in the `type` field.
     pub fn kind(&self) -> &'static str {
         match self {
             Op::ItemAdd { .. } => "item.add",
             Op::ItemUpdate { .. } => "item.update",
             Op::ItemCancel { .. } => "item.cancel",
+            Op::Enroll { .. } => "node.enroll",
+            Op::Revoke { .. } => "node.revoke",
+            Op::Resolve { .. } => "node.resolve",
         }
     }
 
-    /// The item code the op is about.
-    pub fn item_code(&self) -> &str {
+    /// The item code the op is about, for item ops.
+    pub fn item_code(&self) -> Option<&str> {
         match self {
-            Op::ItemAdd { item } => &item.code,
-            Op::ItemUpdate { code, .. } | Op::ItemCancel { code, .. } => code,
+            Op::ItemAdd { item, .. } => Some(&item.code),
+            Op::ItemUpdate { code, .. } | Op::ItemCancel { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// For item ops, the list they edit: `list`, or the origin's own.
+    pub fn target_list<'a>(&'a self, origin: &'a DivisionCode) -> Option<&'a DivisionCode> {
+        match self {
+            Op::ItemAdd { list, .. } | Op::ItemUpdate { list, .. } | Op::ItemCancel { list, .. } => {
+                Some(list.as_ref().unwrap_or(origin))
+            }
+            _ => None,
         }
     }
 }
@@ -57,20 +134,22 @@ pub enum RuleError {
     EmptyPatch(String),
     #[error("取消事项 “{0}” 必须说明理由 / cancellation needs a reason")]
     MissingReason(String),
+    #[error("操作 {0} 不是事项操作 / not an item op")]
+    NotAnItemOp(&'static str),
 }
 
 /// Applies `op` to `current` (the item with the op's code, if the list has one) and returns the
-/// item as it must be stored.
+/// item as it must be stored. Ops that are not item ops are refused (`NotAnItemOp`).
 pub fn apply_item_op(current: Option<&PowerItem>, op: &Op) -> Result<PowerItem, RuleError> {
     match op {
-        Op::ItemAdd { item } => {
+        Op::ItemAdd { item, .. } => {
             if current.is_some() {
                 return Err(RuleError::DuplicateCode(item.code.clone()));
             }
             check(item)?;
             Ok(item.clone())
         }
-        Op::ItemUpdate { code, patch } => {
+        Op::ItemUpdate { code, patch, .. } => {
             let cur = editable(current, code)?;
             if patch.is_empty() {
                 return Err(RuleError::EmptyPatch(code.clone()));
@@ -79,7 +158,7 @@ pub fn apply_item_op(current: Option<&PowerItem>, op: &Op) -> Result<PowerItem, 
             check(&next)?;
             Ok(next)
         }
-        Op::ItemCancel { code, reason } => {
+        Op::ItemCancel { code, reason, .. } => {
             let cur = editable(current, code)?;
             if reason.trim().is_empty() {
                 return Err(RuleError::MissingReason(code.clone()));
@@ -89,6 +168,7 @@ pub fn apply_item_op(current: Option<&PowerItem>, op: &Op) -> Result<PowerItem, 
             next.status_reason = reason.trim().to_string();
             Ok(next)
         }
+        other => Err(RuleError::NotAnItemOp(other.kind())),
     }
 }
 
@@ -112,18 +192,18 @@ mod tests {
     #[test]
     fn add_update_cancel_follow_the_rules() {
         let item = food_licence();
-        let added = apply_item_op(None, &Op::ItemAdd { item: item.clone() }).unwrap();
+        let added = apply_item_op(None, &Op::add(item.clone())).unwrap();
         assert_eq!(added, item);
         assert_eq!(
-            apply_item_op(Some(&added), &Op::ItemAdd { item: item.clone() }),
+            apply_item_op(Some(&added), &Op::add(item.clone())),
             Err(RuleError::DuplicateCode(item.code.clone()))
         );
         let patch = ItemPatch {
             name: Some("食品经营许可（含仅销售预包装食品备案）".into()), ..Default::default()
         };
-        let updated = apply_item_op(Some(&added), &Op::ItemUpdate { code: item.code.clone(), patch }).unwrap();
+        let updated = apply_item_op(Some(&added), &Op::update(item.code.clone(), patch)).unwrap();
         assert!(updated.name.starts_with("食品经营许可（"));
-        let cancel = Op::ItemCancel { code: item.code.clone(), reason: "依据国发〔2024〕5号取消".into() };
+        let cancel = Op::cancel(item.code.clone(), "依据国发〔2024〕5号取消");
         let cancelled = apply_item_op(Some(&updated), &cancel).unwrap();
         assert_eq!(cancelled.status, ItemStatus::Cancelled);
         assert_eq!(apply_item_op(Some(&cancelled), &cancel), Err(RuleError::Cancelled(item.code.clone())));
@@ -134,14 +214,14 @@ mod tests {
     fn an_update_that_breaks_validation_is_refused() {
         let item = food_licence();
         let patch = ItemPatch { basis: Some(vec![]), ..Default::default() };
-        let err = apply_item_op(Some(&item), &Op::ItemUpdate { code: item.code.clone(), patch }).unwrap_err();
+        let err = apply_item_op(Some(&item), &Op::update(item.code.clone(), patch)).unwrap_err();
         assert!(matches!(err, RuleError::Invalid { .. }));
         assert!(err.to_string().contains("设定依据"));
     }
 
     #[test]
     fn ops_serialise_with_a_type_tag() {
-        let op = Op::ItemCancel { code: "XK00035000".into(), reason: "法律修改".into() };
+        let op = Op::cancel("XK00035000", "法律修改");
         let json = serde_json::to_value(&op).unwrap();
         assert_eq!(json["type"], "item.cancel");
         let back: Op = serde_json::from_value(json).unwrap();

@@ -69,6 +69,29 @@ impl UnverifiedEntry {
         &self.bytes
     }
 
+    /// The origin and seq the bytes claim, read without trusting them: only to choose the key
+    /// and the chain head to verify against. Verification checks them again.
+    pub fn claimed_position(&self) -> Result<(DivisionCode, u64), crate::VerifyError> {
+        #[derive(Deserialize)]
+        struct Position {
+            origin: DivisionCode,
+            seq: u64,
+        }
+        let p: Position =
+            serde_json::from_slice(&self.bytes).map_err(|e| crate::VerifyError::Malformed(e.to_string()))?;
+        Ok((p.origin, p.seq))
+    }
+
+    /// Whether `key` signed these bytes (for fork evidence; not a verification of the entry).
+    pub fn is_signed_by(&self, key: &crate::PublicKey) -> bool {
+        key.verify(&self.bytes, &Signature::from_bytes(&self.sig))
+    }
+
+    /// SHA-256 of the bytes.
+    pub fn hash(&self) -> Hash {
+        Hash::of(&self.bytes)
+    }
+
     pub fn sig(&self) -> &[u8; 64] {
         &self.sig
     }

@@ -57,6 +57,11 @@ impl NodeKey {
     pub(crate) fn sign(&self, bytes: &[u8]) -> Signature {
         self.0.sign(bytes)
     }
+
+    /// Signs a message that is not a log entry (e.g. a heads statement); 128 hex digits.
+    pub fn sign_statement(&self, bytes: &[u8]) -> String {
+        hex::encode(self.0.sign(bytes).to_bytes())
+    }
 }
 
 impl fmt::Debug for NodeKey {
@@ -72,6 +77,12 @@ impl PublicKey {
 
     pub(crate) fn verify(&self, bytes: &[u8], sig: &Signature) -> bool {
         self.0.verify_strict(bytes, sig).is_ok()
+    }
+
+    /// Checks a statement signature made by `NodeKey::sign_statement`.
+    pub fn verify_statement(&self, bytes: &[u8], sig_hex: &str) -> bool {
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(sig_hex, &mut sig).is_ok() && self.verify(bytes, &Signature::from_bytes(&sig))
     }
 }
 

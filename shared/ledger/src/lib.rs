@@ -19,7 +19,7 @@ mod verify;
 pub use canonical::to_canonical_vec;
 pub use entry::{
     ENTRY_VERSION, EntryBody, EntryRef, MAX_ENTRY_BYTES, MAX_SAFE_INTEGER, SignedEntryWire, UnverifiedEntry,
-    VerifiedEntry, sign_entry,
+    VerifiedEntry, format_at, sign_entry,
 };
 pub use hash::{Hash, HashParseError};
 pub use keys::{KeyError, NodeKey, PublicKey};

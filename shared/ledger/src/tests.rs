@@ -45,7 +45,7 @@ fn chain(n: usize) -> Vec<VerifiedEntry> {
     let mut out: Vec<VerifiedEntry> = Vec::new();
     for i in 0..n {
         let head = out.last().map(VerifiedEntry::head);
-        let op = Op::ItemAdd { item: item(&format!("XK{:05}000", i + 1), "食品经营许可") };
+        let op = Op::add(item(&format!("XK{:05}000", i + 1), "食品经营许可"));
         out.push(sign_entry(&key(), &origin(), head.as_ref(), at(i as i64), vec![op]).unwrap());
     }
     out
@@ -177,12 +177,9 @@ fn wire_form_round_trips_the_exact_bytes() {
 #[test]
 fn batches_keep_their_order() {
     let ops = vec![
-        Op::ItemAdd { item: item("XK00035000", "食品经营许可") },
-        Op::ItemUpdate {
-            code: "XK00035000".into(),
-            patch: ItemPatch { name: Some("食品经营许可（延续）".into()), ..Default::default() },
-        },
-        Op::ItemCancel { code: "XK00035000".into(), reason: "上级决定取消".into() },
+        Op::add(item("XK00035000", "食品经营许可")),
+        Op::update("XK00035000", ItemPatch { name: Some("食品经营许可（延续）".into()), ..Default::default() }),
+        Op::cancel("XK00035000", "上级决定取消"),
     ];
     let e = sign_entry(&key(), &origin(), None, at(0), ops.clone()).unwrap();
     let v = verify_next(&origin(), &key().public(), None, unverified(&e)).unwrap();
@@ -228,8 +225,7 @@ proptest! {
 /// under the fast writer and the reference canonicaliser.
 #[test]
 fn sample_list_entry_matches_the_reference_canonicaliser() {
-    let ops: Vec<Op> =
-        quanze_domain::sample::sample_list("泸县").into_iter().map(|item| Op::ItemAdd { item }).collect();
+    let ops: Vec<Op> = quanze_domain::sample::sample_list("泸县").into_iter().map(Op::add).collect();
     let e = sign_entry(&key(), &origin(), None, at(0), ops).unwrap();
     let body: EntryBody = serde_json::from_slice(e.bytes()).unwrap();
     assert_eq!(e.bytes(), serde_json_canonicalizer::to_vec(&body).unwrap().as_slice());

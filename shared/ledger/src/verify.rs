@@ -49,6 +49,26 @@ pub enum VerifyError {
     NoOps,
 }
 
+impl VerifyError {
+    /// Stable machine-readable code, as peers and the API report it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::TooLarge(_) => "ENTRY_TOO_LARGE",
+            VerifyError::BadSignature => "BAD_SIGNATURE",
+            VerifyError::Malformed(_) => "MALFORMED_ENTRY",
+            VerifyError::NotCanonical => "NOT_CANONICAL",
+            VerifyError::Version(_) => "UNSUPPORTED_VERSION",
+            VerifyError::WrongOrigin { .. } => "WRONG_ORIGIN",
+            VerifyError::Gap { .. } => "SEQ_GAP",
+            VerifyError::Duplicate { .. } => "SEQ_REPLAY",
+            VerifyError::WrongPrev { .. } => "WRONG_PREV",
+            VerifyError::SeqRange(_) => "SEQ_RANGE",
+            VerifyError::BadTimestamp(_) => "BAD_TIMESTAMP",
+            VerifyError::NoOps => "NO_OPS",
+        }
+    }
+}
+
 /// Verifies `entry` as the next entry of `origin`'s log after `head` (none: the log is empty),
 /// signed by `key`.
 pub fn verify_next(

@@ -16,9 +16,12 @@ mod types;
 use std::path::Path;
 
 use quanze_domain::{DivisionCode, PowerItem};
-use quanze_ledger::{ChainHead, PublicKey, VerifiedEntry};
+use quanze_ledger::{ChainHead, PublicKey, UnverifiedEntry, VerifiedEntry};
 
-pub use types::{Engine, ItemFilter, ItemRow, Page, StoreError, StoredEntry};
+pub use types::{
+    Delivery, Engine, EnrolmentRow, ForkRow, InviteRow, ItemFilter, ItemRow, KeyLookup, Page, RefusalRow, StoreError,
+    StoredEntry,
+};
 
 /// The format marker written by the first migration; a database without it is not ours.
 pub const FORMAT_MARKER: &str = "quanze-store-1";
@@ -147,12 +150,78 @@ impl Store {
     }
 
     /// Drops every projection and rebuilds it from the entries, re-verifying each with the key
-    /// `key_of` gives for its origin. One transaction: on failure the old projections stay.
+    /// its origin's enrolments (or the trust root) give for its seq, else `fallback`. One
+    /// transaction: on failure the old projections stay.
     pub async fn rebuild(
         &self,
-        key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync),
+        fallback: &(dyn Fn(&DivisionCode, u64) -> Option<PublicKey> + Sync),
     ) -> Result<u64, StoreError> {
-        on_backend!(self, rebuild(key_of))
+        on_backend!(self, rebuild(fallback))
+    }
+
+    /// The key that signs `origin`'s entry `seq`.
+    pub async fn key_for(&self, origin: &DivisionCode, seq: u64) -> Result<KeyLookup, StoreError> {
+        on_backend!(self, key_for(origin.as_str(), seq))
+    }
+
+    /// Records the root of trust (once; a different root later is refused).
+    pub async fn set_trust_root(&self, division: &DivisionCode, key: &PublicKey) -> Result<(), StoreError> {
+        on_backend!(self, set_trust_root(division.as_str(), &key.to_hex()))
+    }
+
+    /// The root of trust: (division, public key hex).
+    pub async fn trust_root(&self) -> Result<Option<(String, String)>, StoreError> {
+        on_backend!(self, trust_root())
+    }
+
+    /// Delivers entries received from `peer` (see `Delivery`). Refusals are recorded as
+    /// evidence; accepted entries and their projections are committed together.
+    pub async fn ingest(&self, peer: &str, entries: Vec<UnverifiedEntry>) -> Result<Vec<Delivery>, StoreError> {
+        on_backend!(self, ingest(peer, entries))
+    }
+
+    /// Key history, of one division or all.
+    pub async fn enrolments(&self, division: Option<&DivisionCode>) -> Result<Vec<EnrolmentRow>, StoreError> {
+        on_backend!(self, enrolments(division.map(DivisionCode::as_str)))
+    }
+
+    pub async fn forks(&self) -> Result<Vec<ForkRow>, StoreError> {
+        on_backend!(self, forks())
+    }
+
+    /// The latest refusals, newest first.
+    pub async fn refusals(&self, limit: u64) -> Result<Vec<RefusalRow>, StoreError> {
+        on_backend!(self, refusals(limit))
+    }
+
+    /// Per origin, the seq the parent acknowledged.
+    pub async fn push_acks(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        on_backend!(self, push_acks())
+    }
+
+    pub async fn set_push_ack(&self, origin: &str, seq: u64) -> Result<(), StoreError> {
+        on_backend!(self, set_push_ack(origin, seq))
+    }
+
+    pub async fn add_invite(&self, token_hash: &str, row: &InviteRow) -> Result<(), StoreError> {
+        on_backend!(self, add_invite(token_hash, row))
+    }
+
+    /// Marks an unused invite used and returns it.
+    pub async fn take_invite(&self, token_hash: &str) -> Result<Option<InviteRow>, StoreError> {
+        on_backend!(self, take_invite(token_hash))
+    }
+
+    pub async fn release_invite(&self, token_hash: &str) -> Result<(), StoreError> {
+        on_backend!(self, release_invite(token_hash))
+    }
+
+    pub async fn state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        on_backend!(self, get_state(key))
+    }
+
+    pub async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        on_backend!(self, set_state(key, value))
     }
 
     /// Every projection row as text in a fixed order, to compare two states.

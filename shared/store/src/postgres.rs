@@ -29,4 +29,11 @@ pub(crate) async fn connect(url: &str, read_only: bool) -> Result<sqlx::PgPool, 
     Ok(pool)
 }
 
+/// Starts a write transaction (READ COMMITTED; the entries' unique key and the head check in
+/// `append` guard against concurrent writers of one log).
+async fn begin_write(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    pool.begin().await
+}
+
 include!("queries.rs");
+include!("fed_queries.rs");

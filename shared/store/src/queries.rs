@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use quanze_domain::{DivisionCode, Op, PowerItem, RuleError, apply_item_op};
+use quanze_domain::{DivisionCode, Op, PowerItem, RuleError, apply_item_op, authorise};
 use quanze_ledger::{ChainHead, Hash, PublicKey, UnverifiedEntry, VerifiedEntry, verify_next};
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 
-use crate::types::{ItemFilter, ItemRow, Page, StoreError, StoredEntry};
+use crate::types::{Delivery, EnrolmentRow, ForkRow, InviteRow, ItemFilter, ItemRow, KeyLookup, Page, RefusalRow, StoreError, StoredEntry};
 
 type Tx = Transaction<'static, Db>;
 
@@ -44,7 +44,7 @@ async fn head_in(tx: &mut Tx, origin: &str) -> Result<Option<ChainHead>, StoreEr
 
 /// Stores `entries` and applies their ops in one transaction: all or nothing.
 pub(crate) async fn append(pool: &Pool<Db>, entries: &[VerifiedEntry]) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_write(pool).await?;
     for entry in entries {
         // Defence in depth: the entry was verified against a head; it must be the stored head.
         let head = head_in(&mut tx, entry.origin().as_str()).await?;
@@ -76,11 +76,14 @@ pub(crate) async fn append(pool: &Pool<Db>, entries: &[VerifiedEntry]) -> Result
     Ok(())
 }
 
-/// Updates every projection for one verified entry (inside the caller's transaction).
+/// Updates every projection for one verified entry (inside the caller's transaction), after
+/// checking that its origin may write each op.
 async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
     let node = entry.origin().as_str();
     let rule = |index: usize, error: RuleError| StoreError::Rule { origin: node.to_string(), seq: entry.seq(), index, error };
     for (index, op) in entry.ops().iter().enumerate() {
+        authorise(entry.origin(), entry.seq(), op)
+            .map_err(|error| StoreError::Authority { origin: node.to_string(), seq: entry.seq(), index, error })?;
         match op {
             Op::ItemAdd { .. } => {
                 let item = apply_item_op(None, op).map_err(|e| rule(index, e))?;
@@ -93,6 +96,7 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
                 let next = apply_item_op(current.as_ref(), op).map_err(|e| rule(index, e))?;
                 write_item(tx, node, &next, entry, true).await?;
             }
+            Op::Enroll { .. } | Op::Revoke { .. } | Op::Resolve { .. } => apply_enrolment_op(tx, entry, index, op).await?,
         }
     }
     sqlx::query(
@@ -228,28 +232,40 @@ fn stored_entry(r: &<Db as sqlx::Database>::Row) -> Result<StoredEntry, StoreErr
     Ok(StoredEntry { local_id: r.try_get("local_id")?, origin, seq, hash: r.try_get("hash")?, entry })
 }
 
-/// Drops every projection and replays every entry, re-verified, in arrival order, in one
-/// transaction. Returns the number of entries replayed.
-pub(crate) async fn rebuild(pool: &Pool<Db>, key_of: &(dyn Fn(&DivisionCode) -> Option<PublicKey> + Sync)) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await?;
+/// Drops every projection and replays every entry, re-verified, in one transaction. Entries are
+/// replayed ancestors first (by tier, then origin, then seq): enrolments only flow downwards, so
+/// every key is known before the entries it signs. Keys come from the enrolments being rebuilt,
+/// the trust root, or `fallback` (the node's own key before its parent's log has arrived).
+/// Returns the number of entries replayed.
+pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u64) -> Option<PublicKey> + Sync)) -> Result<u64, StoreError> {
+    let mut tx = begin_write(pool).await?;
     sqlx::query("DELETE FROM items").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM heads").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM enrolments").execute(&mut *tx).await?;
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
-    let mut after = 0i64;
+    let mut offset = 0i64;
     let mut replayed = 0u64;
     loop {
-        let rows = sqlx::query("SELECT local_id, origin, seq, hash, body, sig FROM entries WHERE local_id > $1 ORDER BY local_id LIMIT 1000")
-            .bind(after)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT local_id, origin, seq, hash, body, sig FROM entries ORDER BY \
+             CASE WHEN LENGTH(origin) = 9 THEN 3 WHEN origin LIKE '%0000' THEN 0 WHEN origin LIKE '%00' THEN 1 ELSE 2 END, \
+             origin, seq LIMIT 1000 OFFSET $1",
+        )
+        .bind(offset)
+        .fetch_all(&mut *tx)
+        .await?;
         if rows.is_empty() {
             break;
         }
+        offset += rows.len() as i64;
         for row in &rows {
             let stored = stored_entry(row)?;
-            after = stored.local_id;
             let origin = DivisionCode::parse(&stored.origin).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let key = key_of(&origin).ok_or_else(|| StoreError::Corrupt(format!("no key for origin {origin}")))?;
+            let key = match key_for_in(&mut tx, origin.as_str(), stored.seq).await? {
+                KeyLookup::Key(k) => Some(k),
+                _ => fallback(&origin, stored.seq),
+            };
+            let key = key.ok_or_else(|| StoreError::Corrupt(format!("no key for entry {origin}#{}", stored.seq)))?;
             let entry = verify_next(&origin, &key, heads.get(&stored.origin), stored.entry)
                 .map_err(|e| StoreError::Corrupt(format!("entry {origin}#{}: {e}", stored.seq)))?;
             apply(&mut tx, &entry).await?;
@@ -271,6 +287,9 @@ pub(crate) async fn snapshot(pool: &Pool<Db>) -> Result<Vec<String>, StoreError>
     }
     for (origin, head) in heads(pool).await? {
         out.push(format!("head {origin} {} {}", head.seq, head.hash));
+    }
+    for e in enrolments(pool, None).await? {
+        out.push(format!("enrolment {} {} {:?} {} {} {}#{}", e.division, e.valid_from, e.public_key, e.tier, e.name, e.by_origin, e.by_seq));
     }
     Ok(out)
 }
@@ -298,7 +317,7 @@ pub(crate) async fn raw_insert_items(
     node: &str,
     items: &mut (dyn Iterator<Item = PowerItem> + Send),
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_write(pool).await?;
     for item in items {
         let data = serde_json::to_string(&item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(INSERT_ITEM)

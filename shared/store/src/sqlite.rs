@@ -39,4 +39,12 @@ pub(crate) async fn connect(path: &Path, read_only: bool) -> Result<sqlx::Sqlite
     Ok(pool)
 }
 
+/// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so a
+/// transaction that reads before it writes cannot fail with SQLITE_BUSY_SNAPSHOT when another
+/// writer commits in between (the busy timeout then makes writers queue).
+async fn begin_write(pool: &sqlx::SqlitePool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 include!("queries.rs");
+include!("fed_queries.rs");

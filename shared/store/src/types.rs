@@ -1,8 +1,8 @@
 //! Values the store hands out and takes in: stored entries, item rows, filters, pages, errors.
 
-use quanze_domain::{Category, ItemStatus, PowerItem, RuleError};
-use quanze_ledger::{Hash, UnverifiedEntry};
-use serde::Serialize;
+use quanze_domain::{AuthorityError, Category, ItemStatus, PowerItem, RuleError};
+use quanze_ledger::{Hash, PublicKey, UnverifiedEntry};
+use serde::{Deserialize, Serialize};
 
 /// An entry as stored: position, stored hash and the unverified bytes + signature.
 /// Callers verify it (`quanze_ledger::verify_next`) before they trust it.
@@ -76,8 +76,104 @@ pub enum StoreError {
     NotNext { origin: String, seq: u64, head: u64 },
     #[error("条目 {origin}#{seq} 第 {index} 个操作被拒绝：{error}")]
     Rule { origin: String, seq: u64, index: usize, error: RuleError },
+    #[error("条目 {origin}#{seq} 第 {index} 个操作越权：{error}")]
+    Authority { origin: String, seq: u64, index: usize, error: AuthorityError },
     #[error("存储数据损坏 / stored data corrupt: {0}")]
     Corrupt(String),
     #[error("数据库不是 Quanze 数据库或版本不符 / not a Quanze store of a known format: {0}")]
     Format(String),
+}
+
+/// The key that signs an origin's entry at a given seq, as the enrolments say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLookup {
+    Key(PublicKey),
+    /// The origin's key was revoked from seq `from` on.
+    Revoked {
+        from: u64,
+    },
+    /// No enrolment (yet) and not the root: the entry waits until the enrolling log arrives.
+    Unknown,
+}
+
+/// What happened to one delivered entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Delivery {
+    Applied {
+        origin: String,
+        seq: u64,
+    },
+    /// Already held, same bytes: applying twice is a no-op.
+    Duplicate {
+        origin: String,
+        seq: u64,
+    },
+    /// A different validly signed entry for a held (origin, seq): kept as evidence, the origin
+    /// is quarantined.
+    Fork {
+        origin: String,
+        seq: u64,
+    },
+    /// The origin is quarantined by an unresolved fork; nothing of it is applied.
+    Quarantined {
+        origin: String,
+        seq: u64,
+    },
+    Refused {
+        origin: String,
+        seq: u64,
+        code: String,
+        message: String,
+    },
+}
+
+impl Delivery {
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Delivery::Refused { .. } | Delivery::Fork { .. } | Delivery::Quarantined { .. })
+    }
+}
+
+/// One row of a division's key history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnrolmentRow {
+    pub division: String,
+    pub valid_from: u64,
+    /// `None`: revoked from `valid_from` on.
+    pub public_key: Option<String>,
+    pub tier: String,
+    pub name: String,
+    pub by_origin: String,
+    pub by_seq: u64,
+}
+
+/// Fork evidence: one of two (or more) different entries for the same (origin, seq).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForkRow {
+    pub origin: String,
+    pub seq: u64,
+    pub hash: String,
+    pub detected_at: String,
+    pub resolved_by: Option<String>,
+}
+
+/// A refused delivery, kept as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusalRow {
+    pub at: String,
+    pub peer: String,
+    pub origin: String,
+    pub seq: u64,
+    pub code: String,
+    pub message: String,
+}
+
+/// An invite as stored (the token itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InviteRow {
+    pub division: String,
+    pub tier: String,
+    pub name: String,
+    pub expires_at: String,
+    pub used_at: Option<String>,
 }

@@ -78,7 +78,7 @@ impl From<RuleError> for ApiError {
             RuleError::Invalid { errors, .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", message).with_errors(errors)
             }
-            RuleError::EmptyPatch(_) | RuleError::MissingReason(_) => {
+            RuleError::EmptyPatch(_) | RuleError::MissingReason(_) | RuleError::NotAnItemOp(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", message)
             }
         }
@@ -89,6 +89,9 @@ impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {
             WriteError::Store(StoreError::Rule { error, .. }) => error.into(),
+            WriteError::Store(StoreError::Authority { error, .. }) => {
+                ApiError::new(StatusCode::FORBIDDEN, "UNAUTHORISED_OP", error.to_string())
+            }
             WriteError::Ledger(quanze_ledger::LedgerError::TooLarge(n)) => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",

@@ -75,17 +75,17 @@ fn written(entry: &VerifiedEntry, extra: serde_json::Value) -> serde_json::Value
 }
 
 pub async fn create(State(node): State<Node>, JsonBody(item): JsonBody<PowerItem>) -> Result<Response, ApiError> {
-    let op = Op::ItemAdd { item };
+    let op = Op::add(item);
     // Check before signing so the answer lists every field error; the store checks again.
     let warnings = match &op {
-        Op::ItemAdd { item } => item.validate().map_err(|errors| {
+        Op::ItemAdd { item, .. } => item.validate().map_err(|errors| {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "事项不符合要求 / invalid item")
                 .with_errors(errors)
         })?,
         _ => Vec::new(),
     };
     let entry = node.write(vec![op.clone()]).await?;
-    let Op::ItemAdd { item } = op else { unreachable!("built above") };
+    let Op::ItemAdd { item, .. } = op else { unreachable!("built above") };
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "item": item, "warnings": warnings })))).into_response())
 }
 
@@ -94,7 +94,7 @@ pub async fn update(
     Path(code): Path<String>,
     JsonBody(patch): JsonBody<ItemPatch>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let op = Op::ItemUpdate { code: code.clone(), patch };
+    let op = Op::update(code.clone(), patch);
     let current = node.store().item(node.division(), &code).await?.map(|r| r.item);
     let next = apply_item_op(current.as_ref(), &op)?;
     let entry = node.write(vec![op]).await?;
@@ -112,7 +112,7 @@ pub async fn cancel(
     Path(code): Path<String>,
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let op = Op::ItemCancel { code: code.clone(), reason: body.reason };
+    let op = Op::cancel(code.clone(), body.reason);
     let current = node.store().item(node.division(), &code).await?.map(|r| r.item);
     let next = apply_item_op(current.as_ref(), &op)?;
     let entry = node.write(vec![op]).await?;
@@ -164,7 +164,7 @@ pub async fn import(
         return Err(refused(clashes));
     }
     let count = batch.items.len();
-    let ops = batch.items.into_iter().map(|item| Op::ItemAdd { item }).collect();
+    let ops = batch.items.into_iter().map(Op::add).collect();
     let entry = node.write(ops).await?;
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "imported": count, "warnings": batch.warnings }))))
         .into_response())

@@ -59,8 +59,8 @@ pub async fn show(
 }
 
 pub async fn verify(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
-    let key_of = |origin: &DivisionCode| node.key_of(origin);
-    let report = verify_store(node.store(), &key_of).await.map_err(ApiError::internal)?;
+    let fallback = |origin: &DivisionCode, _seq: u64| node.own_key_fallback(origin);
+    let report = verify_store(node.store(), &fallback).await.map_err(ApiError::internal)?;
     let status = if report.ok { StatusCode::OK } else { StatusCode::CONFLICT };
     Ok((status, Json(report)))
 }

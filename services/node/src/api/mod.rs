@@ -5,6 +5,7 @@
 //! sign or write SQL themselves.
 
 mod error;
+mod fed;
 mod items;
 mod log;
 
@@ -36,6 +37,15 @@ pub fn router(node: Node) -> Router {
         .route("/log", get(log::show))
         .route("/log/verify", get(log::verify))
         .route("/admin/rebuild", post(log::rebuild))
+        .route("/fed/heads", get(fed::heads))
+        .route("/fed/pull", get(fed::pull))
+        .route("/fed/push", post(fed::push))
+        .route("/fed/enroll", post(fed::enroll))
+        .route("/fed/invites", post(fed::create_invite))
+        .route("/fed/children/{division}/revoke", post(fed::revoke))
+        .route("/fed/resolve", post(fed::resolve))
+        .route("/fed/key/rotate", post(fed::rotate))
+        .route("/fed/status", get(fed::status))
         .fallback(|| async { ApiError::not_found("该接口 / this API route") })
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(node.clone(), authorise_writes));
@@ -46,6 +56,7 @@ pub fn router(node: Node) -> Router {
         .fallback(|| async { ApiError::not_found("该路径 / this path") })
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_MIB * 1024 * 1024))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn_with_state(node.clone(), count_requests))
         .with_state(node)
 }
@@ -77,7 +88,10 @@ async fn node_info(State(node): State<Node>) -> Result<impl IntoResponse, ApiErr
 
 /// Writes (anything but GET/HEAD) need `Authorization: Bearer <operator.token>`.
 async fn authorise_writes(State(node): State<Node>, headers: HeaderMap, req: Request, next: Next) -> Response {
-    let needs_auth = !matches!(*req.method(), Method::GET | Method::HEAD);
+    // Peers authenticate by what they send: an invite token (enrol) or signed entries (push).
+    let peer_route =
+        matches!(req.uri().path(), "/fed/enroll" | "/fed/push" | "/api/v1/fed/enroll" | "/api/v1/fed/push");
+    let needs_auth = !matches!(*req.method(), Method::GET | Method::HEAD) && !peer_route;
     if needs_auth && let Some(expected) = node.operator_token() {
         let given = headers
             .get(header::AUTHORIZATION)

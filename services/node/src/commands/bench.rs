@@ -128,7 +128,7 @@ async fn ingest(dir: &Path, ops: usize, batch: usize) -> anyhow::Result<Measured
     let mut entries = 0;
     let mut it = items.peekable();
     while it.peek().is_some() {
-        let ops: Vec<Op> = it.by_ref().take(batch).map(|item| Op::ItemAdd { item }).collect();
+        let ops: Vec<Op> = it.by_ref().take(batch).map(Op::add).collect();
         node.write(ops).await?;
         entries += 1;
     }
@@ -142,7 +142,7 @@ fn sign_verify(n: usize, verify: bool) -> anyhow::Result<Measured> {
     let key = NodeKey::generate()?;
     let origin = quanze_domain::DivisionCode::parse("510521")?;
     let signed: Vec<_> = generate_items(n)
-        .map(|item| sign_entry(&key, &origin, None, chrono::Utc::now(), vec![Op::ItemAdd { item }]))
+        .map(|item| sign_entry(&key, &origin, None, chrono::Utc::now(), vec![Op::add(item)]))
         .collect::<Result<_, _>>()?;
     let public = key.public();
     let start = Instant::now();

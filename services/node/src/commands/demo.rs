@@ -1,68 +1,208 @@
-//! `quanze demo --single`: one county node (泸县 510521) on SQLite, driven over its real HTTPS
-//! API — import a sample list, add, adjust, cancel, a refused duplicate, verify the log — and
-//! where to look afterwards.
+//! `quanze demo`: a four-tier federation on this machine — 四川省 510000, 泸州市 510500, 泸县
+//! 510521, 福集镇 510521100 — each a real `quanze serve` process with its own data directory
+//! and port, on SQLite. It enrols each node with an invite from its parent, writes entries at
+//! every tier, waits until every node holds the same heads, and prints what happened, each
+//! node's memory, and where to look.
 
-use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use quanze_domain::{DivisionCode, Tier};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, InitArgs, NodeArgs};
 use crate::client::NodeClient;
 use crate::config::{CERT_FILE, CONFIG_FILE, TOKEN_FILE};
 use crate::secrets::read_secret;
 
-pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    if !args.single {
-        bail!(
-            "四级联邦演示将随联邦功能提供；现在请使用 --single / the four-tier demo comes with federation; use --single"
-        );
+/// The demo's four nodes, top down.
+pub const TIERS: [(&str, Tier, &str); 4] = [
+    ("510000", Tier::Province, "四川省"),
+    ("510500", Tier::City, "泸州市"),
+    ("510521", Tier::County, "泸县"),
+    ("510521100", Tier::Township, "福集镇"),
+];
+
+/// One running demo node.
+#[derive(Debug)]
+pub struct DemoNode {
+    pub division: String,
+    pub name: String,
+    pub dir: PathBuf,
+    pub url: String,
+    pub api: NodeClient,
+    process: tokio::process::Child,
+}
+
+impl DemoNode {
+    pub fn pid(&self) -> Option<u32> {
+        self.process.id()
     }
-    let dir = args.dir.join("510521");
-    if dir.exists() {
-        if !dir.join(CONFIG_FILE).exists() {
-            bail!(
-                "{} 已存在且不是演示节点，请换 --dir / exists and is not a demo node; choose another --dir",
-                dir.display()
-            );
+
+    /// Current resident memory of the node's process, MB.
+    pub fn rss_mb(&self) -> f64 {
+        self.pid().and_then(crate::rss::rss_of_pid).unwrap_or(0) as f64 / 1_048_576.0
+    }
+
+    /// Peak resident memory of the node's process, MB.
+    pub fn peak_rss_mb(&self) -> f64 {
+        self.pid().and_then(crate::rss::peak_rss_of_pid).unwrap_or(0) as f64 / 1_048_576.0
+    }
+
+    /// Stops the process with SIGTERM and waits for it.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(pid) = self.process.id() {
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
         }
-        std::fs::remove_dir_all(&dir).with_context(|| format!("无法清理上次的演示 {}", dir.display()))?;
+        match tokio::time::timeout(Duration::from_secs(20), self.process.wait()).await {
+            Ok(r) => {
+                r?;
+            }
+            Err(_) => self.process.kill().await?,
+        }
+        Ok(())
     }
-    step("1", "创建县级节点 泸县 510521 / init a county node");
-    let (made, config, node) = crate::commands::init::init_and_open_luxian(&dir).await?;
-    println!("   数据目录 {}，公钥 {}", dir.display(), made.public_key);
 
-    let listener = TcpListener::bind("127.0.0.1:0").context("无法绑定端口 / cannot bind")?;
-    let url = format!("https://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let cfg = config.clone();
-    let server = tokio::spawn(async move {
-        crate::server::run(listener, node, &cfg, async {
-            let _ = stop_rx.await;
-        })
-        .await
-    });
+    /// `(origin, seq, hash)` of every log the node holds.
+    pub async fn heads(&self) -> anyhow::Result<Vec<(String, u64, String)>> {
+        let v = self.api.get_json("/api/v1/fed/heads").await?;
+        Ok(v["heads"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                let origin = h["origin"].as_str().unwrap_or("").to_string();
+                (origin, h["seq"].as_u64().unwrap_or(0), h["hash"].as_str().unwrap_or("").to_string())
+            })
+            .collect())
+    }
+}
+
+/// Starts `quanze serve` on `dir` as a child process and waits until it answers.
+pub async fn spawn_node(dir: &Path, division: &str, name: &str) -> anyhow::Result<DemoNode> {
+    let config = crate::config::Config::load(dir, &crate::config::Overrides::default())?;
+    let log = std::fs::File::create(dir.join("serve.log"))?;
+    let process = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--data-dir"])
+        .arg(dir)
+        .env("QUANZE_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .context("无法启动 quanze serve / cannot start quanze serve")?;
     let token = read_secret(&config.path(TOKEN_FILE))?.trim().to_string();
+    let url = config.local_url();
     let api = NodeClient::new(&config.path(CERT_FILE), url.clone(), Some(token))?;
-    api.wait_healthy(100).await?;
-    step("2", &format!("节点已在 {url} 提供 HTTPS 服务（证书已固定）/ serving HTTPS, certificate pinned"));
+    api.wait_healthy(150).await.with_context(|| format!("{name} 未能启动，见 {}/serve.log", dir.display()))?;
+    Ok(DemoNode { division: division.to_string(), name: name.to_string(), dir: dir.to_path_buf(), url, api, process })
+}
 
-    let result = drive(&api).await;
+fn free_listen() -> anyhow::Result<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+/// Makes and starts the four nodes in `root`, each enrolled by its parent's invite.
+pub async fn start_federation(root: &Path) -> anyhow::Result<Vec<DemoNode>> {
+    let mut nodes: Vec<DemoNode> = Vec::new();
+    for (division, tier, name) in TIERS {
+        let dir = root.join(division);
+        let node_args =
+            NodeArgs { data_dir: dir.clone(), database_url: None, listen: Some(free_listen()?), node_url: None };
+        match nodes.last() {
+            None => {
+                crate::commands::init::make_root(&node_args, tier, DivisionCode::parse(division)?, name, None, &[])
+                    .await?;
+            }
+            Some(parent) => {
+                let body = json!({ "division": division, "tier": tier.key(), "name": name, "ttl_hours": 1 });
+                let res = parent.api.send_json(Method::POST, "/api/v1/fed/invites", &body).await?;
+                let invite = res["invite"].as_str().context("invite")?.to_string();
+                let args = InitArgs {
+                    tier: None,
+                    division: None,
+                    name: None,
+                    standalone: false,
+                    join: Some(invite),
+                    public_url: None,
+                    extra_names: vec![],
+                    node: node_args,
+                };
+                crate::commands::init::init(&args).await?;
+            }
+        }
+        nodes.push(spawn_node(&dir, division, name).await?);
+    }
+    Ok(nodes)
+}
+
+/// Waits until every node holds every origin at the head its writer has. Returns the time taken.
+pub async fn wait_converged(nodes: &[DemoNode], limit: Duration) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    loop {
+        let mut expected: Vec<(String, u64, String)> = Vec::new();
+        for n in nodes {
+            if let Some(own) = n.heads().await?.into_iter().find(|h| h.0 == n.division) {
+                expected.push(own);
+            }
+        }
+        let mut all = true;
+        for n in nodes {
+            let held = n.heads().await?;
+            all &= expected.iter().all(|e| held.contains(e));
+        }
+        if all {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > limit {
+            bail!("{} 秒内未能同步 / nodes did not converge within {limit:?}", limit.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let root = &args.dir;
+    if root.exists() {
+        let ours = TIERS.iter().any(|(d, _, _)| root.join(d).join(CONFIG_FILE).exists());
+        if !ours && std::fs::read_dir(root)?.next().is_some() {
+            bail!("{} 已存在且不是演示目录，请换 --dir / exists and is not a demo directory", root.display());
+        }
+        std::fs::remove_dir_all(root).with_context(|| format!("无法清理上次的演示 {}", root.display()))?;
+    }
+    std::fs::create_dir_all(root)?;
+    step("1", "创建四级节点并逐级登记（上级生成一次性邀请码，下级凭码加入）/ four nodes, each enrolled by its parent");
+    let mut nodes = start_federation(root).await?;
+    for n in &nodes {
+        println!("   {:<10} {:<4} {}  数据目录 {}", n.division, n.name, n.url, n.dir.display());
+    }
+    let result = drive(&nodes).await;
+    if result.is_ok() {
+        println!("\n各节点内存 / memory of each node (RSS now, peak):");
+        for n in &nodes {
+            println!("   {:<10} {:<4} {:>6.1} MB  峰值 {:>6.1} MB", n.division, n.name, n.rss_mb(), n.peak_rss_mb());
+        }
+    }
     if args.serve && result.is_ok() {
-        println!("\n节点继续运行于 {url}，按 Ctrl-C 停止 / serving until ctrl-c");
+        println!("\n四个节点继续运行，按 Ctrl-C 停止 / serving until ctrl-c");
         crate::server::shutdown_signal().await;
     }
-    let _ = stop_tx.send(());
-    server.await.context("server task")??;
+    for n in &mut nodes {
+        n.stop().await?;
+    }
     result?;
-    let d = dir.display();
+    let d = |division: &str| root.join(division).display().to_string();
     println!("\n演示完成 / demo finished. 继续探索 / explore further:");
-    println!("  quanze serve --data-dir {d}");
-    println!("  quanze item list --data-dir {d} --category 行政许可");
-    println!("  quanze log show --data-dir {d}");
-    println!("  quanze log verify --data-dir {d} --offline");
-    println!("  quanze export --format csv --data-dir {d} --output 泸县权责清单.csv");
+    println!("  quanze serve --data-dir {}        # 依次启动四个节点 / start each node again", d("510000"));
+    println!("  quanze status --data-dir {}      # 上级、同步延迟、待推送 / parent, lag, outbox", d("510521100"));
+    println!("  quanze log heads --json --data-dir {}", d("510000"));
+    println!("  quanze log show --origin 510521100 --data-dir {}", d("510000"));
+    println!("  quanze item list --data-dir {}", d("510521"));
+    println!("  各节点日志 / node logs: {}/*/serve.log", root.display());
     Ok(())
 }
 
@@ -70,73 +210,90 @@ fn step(n: &str, text: &str) {
     println!("[{n}] {text}");
 }
 
-async fn drive(api: &NodeClient) -> anyhow::Result<()> {
+fn item(code: &str, name: &str, law: &str, article: &str, body: &str) -> Value {
+    json!({
+        "code": code,
+        "name": name,
+        "category": "行政许可",
+        "basis": [{"law": law, "article": article}],
+        "implementing_body": body,
+        "responsibilities": ["受理责任：公示应当提交的材料，一次性告知补正材料", "审查责任：对申请材料进行审查，提出审查意见"],
+        "remedies": ["行政复议", "行政诉讼"],
+        "time_limit": {"legal_days": 20, "promised_days": 10}
+    })
+}
+
+async fn drive(nodes: &[DemoNode]) -> anyhow::Result<()> {
+    let [province, city, county, township] = nodes else { bail!("four nodes expected") };
+    let t = wait_converged(nodes, Duration::from_secs(60)).await?;
+    step("2", &format!("登记条目已逐级下发，四个节点持有相同链头（{} ms）/ enrolments replicated", t.as_millis()));
+
+    let res = province
+        .api
+        .send_json(
+            Method::POST,
+            "/api/v1/items",
+            &item("XK00071000", "药品零售企业许可", "中华人民共和国药品管理法", "第五十二条", "四川省药品监督管理局"),
+        )
+        .await?;
+    step("3", &format!("四川省 新增一项，省日志 #{} / the province writes", res["entry"]["seq"]));
+    let res = city
+        .api
+        .send_json(
+            Method::POST,
+            "/api/v1/items",
+            &item("XK00072000", "城市建筑垃圾处置核准", "城市市容和环境卫生管理条例", "第十七条", "泸州市城市管理局"),
+        )
+        .await?;
+    step("4", &format!("泸州市 新增一项，市日志 #{} / the city writes", res["entry"]["seq"]));
     let csv = quanze_domain::sample::sample_csv();
-    let res = api.post_bytes("/api/v1/import?format=csv", "text/csv", csv.into_bytes()).await?;
+    let res = county.api.post_bytes("/api/v1/import?format=csv", "text/csv", csv.into_bytes()).await?;
     step(
-        "3",
+        "5",
         &format!(
-            "导入示例清单 {} 项，作为一个签名条目 #{} / imported the sample list as one signed entry",
+            "泸县 导入示例清单 {} 项，作为一个签名条目 #{} / the county imports its list",
             res["imported"], res["entry"]["seq"]
         ),
     );
-
-    let item = json!({
-        "code": "XK00041000",
-        "name": "公共场所卫生许可",
-        "category": "行政许可",
-        "basis": [{"law": "公共场所卫生管理条例", "article": "第八条"}],
-        "implementing_body": "泸县卫生健康局",
-        "responsibilities": ["受理责任：公示依法应当提交的材料，一次性告知补正材料", "审查责任：对申请材料进行审查，提出审查意见"],
-        "remedies": ["行政复议", "行政诉讼"],
-        "time_limit": {"legal_days": 20, "promised_days": 15}
-    });
-    let res = api.send_json(Method::POST, "/api/v1/items", &item).await?;
-    step("4", &format!("新增 公共场所卫生许可 XK00041000，条目 #{} / added one item", res["entry"]["seq"]));
-
-    let res = api
+    let start = Instant::now();
+    let res = township
+        .api
         .send_json(
-            Method::PATCH,
-            "/api/v1/items/XK00041000",
-            &json!({"time_limit": {"legal_days": 20, "promised_days": 5}}),
+            Method::POST,
+            "/api/v1/items",
+            &item("XK00073000", "农村村民宅基地审批", "中华人民共和国土地管理法", "第六十二条", "福集镇人民政府"),
         )
         .await?;
-    step("5", &format!("承诺时限调整为 5 个工作日，条目 #{} / promised limit adjusted", res["entry"]["seq"]));
-
-    let sample = quanze_domain::sample::sample_list("泸县");
-    let last = sample.last().context("示例清单为空 / empty sample list")?;
-    let reason = "依据川府发〔2025〕3号，该事项调整由上级实施 / moved upward by a provincial decision";
-    let path = format!("/api/v1/items/{}/cancel", crate::commands::items::encode(&last.code));
-    let res = api.send_json(Method::POST, &path, &json!({ "reason": reason })).await?;
+    step("6", &format!("福集镇 新增一项，镇日志 #{} / the township writes", res["entry"]["seq"]));
+    let t = wait_converged(nodes, Duration::from_secs(60)).await?;
     step(
-        "6",
+        "7",
         &format!(
-            "取消 {} {}，条目 #{} / cancelled one item with its reason",
-            last.code, last.name, res["entry"]["seq"]
+            "全部条目已验证并送达每个应持有的节点（{} ms）：省→镇 向下拉取，镇→省 向上推送 / converged",
+            (start.elapsed().max(t)).as_millis()
         ),
     );
-
-    match api.send_json(Method::POST, "/api/v1/items", &item).await {
-        Err(e) => step("7", &format!("重复编码被拒绝，未写入任何内容 / duplicate refused, nothing written: {e}")),
-        Ok(_) => bail!("重复编码未被拒绝 / duplicate was accepted"),
+    println!("   各节点持有的日志 / logs held by each node (origin #seq):");
+    for n in nodes {
+        let heads = n.heads().await?;
+        let list: Vec<String> = heads.iter().map(|(o, s, _)| format!("{o}#{s}")).collect();
+        println!("   {:<10} {:<4} {}", n.division, n.name, list.join("  "));
     }
-
-    let page = api.get_json("/api/v1/items?category=%E8%A1%8C%E6%94%BF%E8%AE%B8%E5%8F%AF&limit=100").await?;
-    step("8", &format!("行政许可事项共 {} 项 / licensing items:", page["total"]));
-    for it in page["items"].as_array().into_iter().flatten() {
-        println!(
-            "     {}  {}  {}",
-            it["code"].as_str().unwrap_or(""),
-            it["name"].as_str().unwrap_or(""),
-            it["implementing_body"].as_str().unwrap_or("")
-        );
-    }
-    let report = api.get_json("/api/v1/log/verify").await?;
+    let page = province.api.get_json("/api/v1/log?origin=510521100").await?;
+    let entries = page["entries"].as_array().map_or(0, Vec::len);
+    step(
+        "8",
+        &format!("省级节点持有福集镇日志 {entries} 条，签名由福集镇密钥验证 / the province holds the township's log"),
+    );
+    let forged = json!({ "from": "510521", "entries": [{ "body": "{\"at\":\"2026-01-01T00:00:00.000Z\",\"op\":[],\"origin\":\"510521\",\"seq\":99,\"v\":1}", "sig": "00".repeat(64), "hash": "00".repeat(32) }] });
+    let res = city.api.send_json(Method::POST, "/api/v1/fed/push", &forged).await?;
+    let outcome = &res["deliveries"][0];
     step(
         "9",
         &format!(
-            "日志校验：{} 个条目全部通过签名与链校验 / every entry verified: ok={}",
-            report["entries_checked"], report["ok"]
+            "伪造签名的条目被泸州市拒收：{} {} / a forged entry is refused and nothing applied",
+            outcome["code"].as_str().unwrap_or("?"),
+            outcome["message"].as_str().unwrap_or("")
         ),
     );
     Ok(())

@@ -28,6 +28,7 @@ pub async fn run(cmd: LogCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        LogCommand::Heads { json, node } => super::fed::heads(json, &node).await,
         LogCommand::Verify { offline, json, node } => {
             let report = if offline { verify_offline(&node).await? } else { verify_online_or_offline(&node).await? };
             if json {
@@ -65,8 +66,8 @@ async fn verify_offline(node: &NodeArgs) -> anyhow::Result<VerifyReport> {
     let store = Store::open_read_only(&config.database()).await?;
     let own = config.division.clone();
     let public = key.public();
-    let key_of = move |origin: &DivisionCode| (origin == &own).then_some(public);
-    let report = verify_store(&store, &key_of).await;
+    let fallback = move |origin: &DivisionCode, _seq: u64| (origin == &own).then_some(public);
+    let report = verify_store(&store, &fallback).await;
     store.close().await;
     report
 }

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod fed;
 pub mod init;
 pub mod items;
 pub mod log;

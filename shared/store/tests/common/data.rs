@@ -147,15 +147,15 @@ pub fn food_seizure() -> PowerItem {
 }
 
 pub fn add(item: PowerItem) -> Op {
-    Op::ItemAdd { item }
+    Op::add(item)
 }
 
 pub fn update(code: &str, patch: ItemPatch) -> Op {
-    Op::ItemUpdate { code: code.into(), patch }
+    Op::update(code, patch)
 }
 
 pub fn cancel(code: &str, reason: &str) -> Op {
-    Op::ItemCancel { code: code.into(), reason: reason.into() }
+    Op::cancel(code, reason)
 }
 
 /// A patch moving an item to another department.
@@ -209,9 +209,9 @@ impl Writer {
 }
 
 /// `rebuild`'s key lookup for these writers.
-pub fn keys_of(writers: &[&Writer]) -> impl Fn(&DivisionCode) -> Option<PublicKey> + Sync + use<> {
+pub fn keys_of(writers: &[&Writer]) -> impl Fn(&DivisionCode, u64) -> Option<PublicKey> + Sync + use<> {
     let keys: Vec<(DivisionCode, PublicKey)> = writers.iter().map(|w| (w.origin.clone(), w.public())).collect();
-    move |origin| keys.iter().find(|(o, _)| o == origin).map(|(_, k)| *k)
+    move |origin, _seq| keys.iter().find(|(o, _)| o == origin).map(|(_, k)| *k)
 }
 
 /// What one writer's list holds, to generate ops that are valid by construction.

@@ -1,0 +1,335 @@
+//! Federation routes, the parent's side: enrolment by invite, signed heads, long-poll pull,
+//! push of children's logs, and the operator's invite / revoke / rotate / status calls.
+//!
+//! Peers are not trusted for anything checkable: pushed entries go through `Node::ingest`
+//! (signature, chain, key history, authority, scope). The enrol call is authorised by the
+//! one-time invite token alone; the operator calls need the operator token like every write.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::Utc;
+use quanze_domain::{DivisionCode, Enrolment, Op, Tier};
+use quanze_ledger::{PublicKey, SignedEntryWire};
+use quanze_store::InviteRow;
+use serde::Deserialize;
+
+use super::error::{ApiError, JsonBody, QueryParams};
+use crate::federation::invite::{Invite, token_hash};
+use crate::federation::wire::{
+    EnrollRequest, EnrollResponse, HeadEntry, HeadsStatement, MAX_BATCH_ENTRIES, MAX_WAIT_SECS, PullResponse,
+    PushRequest, PushResponse,
+};
+use crate::state::{Node, Scope};
+
+/// `GET /api/v1/fed/heads`: every origin held, signed by this node.
+pub async fn heads(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    let heads = node
+        .store()
+        .heads()
+        .await?
+        .into_iter()
+        .map(|(origin, h)| HeadEntry { origin, seq: h.seq, hash: h.hash })
+        .collect();
+    let statement = HeadsStatement { node: node.division().clone(), at: quanze_ledger::format_at(Utc::now()), heads };
+    let signed = node.sign_heads(statement).await.map_err(ApiError::internal)?;
+    Ok(Json(signed))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    /// `origin:seq,…`: what the child holds.
+    #[serde(default)]
+    after: String,
+    #[serde(default)]
+    wait: u64,
+}
+
+fn parse_after(text: &str) -> Result<HashMap<String, u64>, ApiError> {
+    let mut out = HashMap::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (origin, seq) = part
+            .split_once(':')
+            .ok_or_else(|| ApiError::bad_query(format!("after 项 “{part}” 应为 origin:seq / expected origin:seq")))?;
+        let origin = DivisionCode::parse(origin).map_err(|e| ApiError::bad_query(e.to_string()))?;
+        let seq: u64 =
+            seq.parse().map_err(|_| ApiError::bad_query(format!("after 项 “{part}” 的序号无效 / bad seq")))?;
+        out.insert(origin.to_string(), seq);
+    }
+    Ok(out)
+}
+
+/// `GET /api/v1/fed/pull?after=origin:seq,…&wait=N`: entries of this node's and its ancestors'
+/// logs after the child's heads, ancestors first. Waits up to `wait` seconds (at most 30)
+/// for something new.
+pub async fn pull(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<PullQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let after = parse_after(&q.after)?;
+    let wait = Duration::from_secs(q.wait.min(MAX_WAIT_SECS));
+    let mut changes = node.subscribe();
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        changes.borrow_and_update();
+        let (entries, more) = collect_downward(&node, &after).await?;
+        if !entries.is_empty() || tokio::time::Instant::now() >= deadline || node.is_closing() {
+            return Ok(Json(PullResponse { entries, more }));
+        }
+        if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
+            let (entries, more) = collect_downward(&node, &after).await?;
+            return Ok(Json(PullResponse { entries, more }));
+        }
+    }
+}
+
+async fn collect_downward(node: &Node, after: &HashMap<String, u64>) -> Result<(Vec<SignedEntryWire>, bool), ApiError> {
+    let me = node.division();
+    let mut origins: Vec<DivisionCode> = node
+        .store()
+        .heads()
+        .await?
+        .into_iter()
+        .filter_map(|(o, h)| DivisionCode::parse(&o).ok().map(|o| (o, h.seq)))
+        .filter(|(o, seq)| me.is_within(o) && *seq > after.get(o.as_str()).copied().unwrap_or(0))
+        .map(|(o, _)| o)
+        .collect();
+    origins.sort_by_key(|o| o.tier());
+    let mut out = Vec::new();
+    for origin in origins {
+        let room = MAX_BATCH_ENTRIES - out.len();
+        if room == 0 {
+            return Ok((out, true));
+        }
+        let from = after.get(origin.as_str()).copied().unwrap_or(0);
+        for e in node.store().entries(&origin, from, room as u64).await? {
+            out.push(SignedEntryWire {
+                body: String::from_utf8_lossy(e.entry.bytes()).into_owned(),
+                sig: hex::encode(e.entry.sig()),
+                hash: e.entry.hash(),
+            });
+        }
+    }
+    let more = out.len() >= MAX_BATCH_ENTRIES;
+    Ok((out, more))
+}
+
+/// `POST /api/v1/fed/push`: a child delivers its own and its descendants' logs.
+pub async fn push(
+    State(node): State<Node>,
+    JsonBody(req): JsonBody<PushRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    if req.entries.len() > MAX_BATCH_ENTRIES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BATCH_TOO_LARGE",
+            format!("一次最多推送 {MAX_BATCH_ENTRIES} 个条目 / at most {MAX_BATCH_ENTRIES} entries per push"),
+        ));
+    }
+    if req.from.parent().as_ref() != Some(node.division()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NOT_A_CHILD",
+            format!("{} 不是本节点 {} 的下级 / not a child of this node", req.from, node.division()),
+        ));
+    }
+    let mut entries = Vec::with_capacity(req.entries.len());
+    for (i, wire) in req.entries.into_iter().enumerate() {
+        entries.push(wire.into_unverified().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "BAD_SIGNATURE_FORMAT",
+                format!("第 {} 个条目的签名不是 128 位十六进制 / sig must be 128 hex digits", i + 1),
+            )
+        })?);
+    }
+    let deliveries = node.ingest(&format!("child {}", req.from), Scope::Descendants, entries).await?;
+    Ok(Json(PushResponse { deliveries }))
+}
+
+/// `POST /api/v1/fed/enroll`: a child presents an invite token and its public key; this node
+/// appends the `Enroll` entry. A division enrolled before (lost disk) continues after the last
+/// entry this node holds of it, under the new key.
+pub async fn enroll(
+    State(node): State<Node>,
+    JsonBody(req): JsonBody<EnrollRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let key: PublicKey = req.public_key.parse().map_err(|_| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "BAD_PUBLIC_KEY", "公钥无效 / invalid public key")
+    })?;
+    let hash = token_hash(&req.token);
+    let refused = || {
+        ApiError::new(StatusCode::FORBIDDEN, "INVITE_INVALID", "邀请码无效或已使用 / invite unknown or already used")
+    };
+    let invite = node.store().take_invite(&hash).await?.ok_or_else(refused)?;
+    let result = enroll_invited(&node, &invite, key).await;
+    if result.is_err() {
+        node.store().release_invite(&hash).await?;
+    }
+    Ok(Json(result?))
+}
+
+async fn enroll_invited(node: &Node, invite: &InviteRow, key: PublicKey) -> Result<EnrollResponse, ApiError> {
+    let expired = chrono::DateTime::parse_from_rfc3339(&invite.expires_at).map_or(true, |t| t < Utc::now());
+    if expired {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "INVITE_EXPIRED", "邀请码已过期 / invite expired"));
+    }
+    let division = DivisionCode::parse(&invite.division).map_err(ApiError::internal)?;
+    let tier: Tier = invite.tier.parse().map_err(ApiError::internal)?;
+    let recovery = !node.store().enrolments(Some(&division)).await?.is_empty();
+    let held = node.store().head(&division).await?.map_or(0, |h| h.seq);
+    let enrolment = Enrolment { division, tier, name: invite.name.clone(), key: key.to_hex(), valid_from: held + 1 };
+    let entry = node.write(vec![Op::Enroll { enrolment: enrolment.clone() }]).await?;
+    tracing::info!(division = %enrolment.division, recovery, valid_from = enrolment.valid_from, "child enrolled");
+    Ok(EnrollResponse {
+        enrolment,
+        parent: node.division().clone(),
+        parent_name: node.name().to_string(),
+        parent_tier: node.tier(),
+        entry_seq: entry.seq(),
+        recovery,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    division: String,
+    tier: String,
+    name: String,
+    /// Hours until the invite expires (default 72, at most 720).
+    #[serde(default)]
+    ttl_hours: Option<u32>,
+    /// The URL children reach this node at (default: the URL the request came to).
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// `POST /api/v1/fed/invites` (operator): a one-time invite for a child.
+pub async fn create_invite(
+    State(node): State<Node>,
+    JsonBody(req): JsonBody<InviteRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "BAD_INVITE", m);
+    let tier: Tier = req.tier.parse().map_err(|e: quanze_domain::tier::UnknownTier| bad(e.to_string()))?;
+    let division = DivisionCode::parse_for(&req.division, tier).map_err(|e| bad(e.to_string()))?;
+    if division.parent().as_ref() != Some(node.division()) {
+        return Err(bad(format!(
+            "{division} 不是本节点 {} 的直接下级 / not a direct child of this node",
+            node.division()
+        )));
+    }
+    let name = req.name.trim();
+    if name.is_empty() {
+        return Err(bad("名称不能为空 / name is required".into()));
+    }
+    let ttl = req.ttl_hours.unwrap_or(72);
+    if ttl == 0 || ttl > 720 {
+        return Err(bad("有效期应为 1–720 小时 / ttl_hours must be 1–720".into()));
+    }
+    let url = req.url.unwrap_or_else(|| node.public_url().to_string());
+    let token = crate::secrets::new_token().map_err(ApiError::internal)?;
+    let expires_at = quanze_ledger::format_at(Utc::now() + chrono::Duration::hours(i64::from(ttl)));
+    let (root_division, root_key) =
+        node.store().trust_root().await?.ok_or_else(|| ApiError::internal("trust root missing"))?;
+    let cert = node.cert_der();
+    let invite = Invite {
+        parent_url: url,
+        parent_division: node.division().clone(),
+        parent_cert_sha256: crate::federation::invite::fingerprint(cert),
+        parent_cert: base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, cert),
+        root_division: DivisionCode::parse(&root_division).map_err(ApiError::internal)?,
+        root_key,
+        division: division.clone(),
+        tier,
+        name: name.to_string(),
+        token: token.clone(),
+        expires_at: expires_at.clone(),
+    };
+    let row = InviteRow {
+        division: division.to_string(),
+        tier: tier.key().to_string(),
+        name: name.to_string(),
+        expires_at: expires_at.clone(),
+        used_at: None,
+    };
+    node.store().add_invite(&token_hash(&token), &row).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "invite": invite.encode(), "division": division, "expires_at": expires_at })),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    after: u64,
+    reason: String,
+}
+
+/// `POST /api/v1/fed/children/{division}/revoke` (operator): the child's entries after
+/// `after` are refused from now on, at every node.
+pub async fn revoke(
+    State(node): State<Node>,
+    Path(division): Path<String>,
+    JsonBody(req): JsonBody<RevokeRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let division = DivisionCode::parse(&division).map_err(|e| ApiError::bad_query(e.to_string()))?;
+    if node.store().enrolments(Some(&division)).await?.is_empty() {
+        return Err(ApiError::not_found(format!("已登记的下级 {division} / enrolled child")));
+    }
+    if req.reason.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "MISSING_REASON",
+            "撤销必须说明理由 / a reason is required",
+        ));
+    }
+    let entry =
+        node.write(vec![Op::Revoke { division, after: req.after, reason: req.reason.trim().to_string() }]).await?;
+    Ok(Json(serde_json::json!({ "seq": entry.seq(), "hash": entry.hash() })))
+}
+
+/// `POST /api/v1/fed/resolve` (operator): clears a descendant's fork by re-enrolling it.
+pub async fn resolve(
+    State(node): State<Node>,
+    JsonBody(req): JsonBody<ResolveRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let division = DivisionCode::parse(&req.division).map_err(|e| ApiError::bad_query(e.to_string()))?;
+    let forks = node.store().forks().await?;
+    let Some(fork) = forks.iter().find(|f| f.origin == division.as_str() && f.resolved_by.is_none()) else {
+        return Err(ApiError::not_found(format!("{division} 的未处置分叉 / unresolved fork")));
+    };
+    let last = node.store().enrolments(Some(&division)).await?.pop().ok_or_else(|| ApiError::not_found("enrolment"))?;
+    let key = req.key.or(last.public_key).ok_or_else(|| ApiError::bad_query("需要新公钥 key / key required"))?;
+    let held = node.store().head(&division).await?.map_or(0, |h| h.seq);
+    let enrolment =
+        Enrolment { division: division.clone(), tier: division.tier(), name: last.name, key, valid_from: held + 1 };
+    let op = Op::Resolve { enrolment, fork_seq: fork.seq, reason: req.reason };
+    let entry = node.write(vec![op]).await?;
+    Ok(Json(serde_json::json!({ "seq": entry.seq(), "hash": entry.hash() })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    division: String,
+    #[serde(default)]
+    key: Option<String>,
+    reason: String,
+}
+
+/// `POST /api/v1/fed/key/rotate` (operator): a new key for this node, announced in its log.
+pub async fn rotate(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    let entry = node.rotate_own_key().await.map_err(ApiError::internal)?;
+    Ok(Json(serde_json::json!({ "seq": entry.seq(), "public_key": node.public_key(), "valid_from": entry.seq() + 1 })))
+}
+
+/// `GET /api/v1/fed/status`: parent, children, per-origin lag, outbox, errors, forks.
+pub async fn status(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(crate::federation::status::report(&node).await?))
+}

@@ -1,0 +1,134 @@
+//! Federation commands: `quanze child invite|revoke|resolve`, `quanze key rotate`,
+//! `quanze status` and `quanze log heads`. All but `log heads` ask the running node (one writer
+//! per node); `log heads` reads the data directory, so it works beside a running node.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{client, load_config};
+use crate::cli::{ChildCommand, KeyCommand, NodeArgs, StatusArgs};
+
+pub async fn child(cmd: ChildCommand) -> anyhow::Result<()> {
+    match cmd {
+        ChildCommand::Invite { division, tier, name, ttl_hours, url, node } => {
+            let body = json!({ "division": division, "tier": tier, "name": name, "ttl_hours": ttl_hours, "url": url });
+            let res = client(&node)?.send_json(Method::POST, "/api/v1/fed/invites", &body).await?;
+            println!(
+                "下级 {} {name} 的一次性邀请码，{} 前有效 / one-time invite, valid until {}",
+                res["division"].as_str().unwrap_or(""),
+                res["expires_at"].as_str().unwrap_or(""),
+                res["expires_at"].as_str().unwrap_or("")
+            );
+            println!("在下级节点执行 / on the child run: quanze init --join <邀请码> --data-dir …");
+            println!("{}", res["invite"].as_str().unwrap_or_default());
+        }
+        ChildCommand::Revoke { division, after, reason, node } => {
+            let path = format!("/api/v1/fed/children/{division}/revoke");
+            let res =
+                client(&node)?.send_json(Method::POST, &path, &json!({ "after": after, "reason": reason })).await?;
+            println!("已撤销 {division} 第 {after} 条之后的签名（本节点日志 #{}）/ revoked", res["seq"]);
+        }
+        ChildCommand::Resolve { division, key, reason, node } => {
+            let body = json!({ "division": division, "key": key, "reason": reason });
+            let res = client(&node)?.send_json(Method::POST, "/api/v1/fed/resolve", &body).await?;
+            println!("已处置 {division} 的分叉（本节点日志 #{}）/ fork resolved", res["seq"]);
+        }
+    }
+    Ok(())
+}
+
+pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
+    let KeyCommand::Rotate(node) = cmd;
+    let res = client(&node)?.send_json(Method::POST, "/api/v1/fed/key/rotate", &Value::Null).await?;
+    println!(
+        "新公钥 / new public key: {}（自 #{} 起生效；此前的条目仍按旧公钥验证）",
+        res["public_key"].as_str().unwrap_or(""),
+        res["valid_from"]
+    );
+    Ok(())
+}
+
+pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
+    let r = client(&args.node)?.get_json("/api/v1/fed/status").await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    let s = |v: &Value| v.as_str().unwrap_or("—").to_string();
+    println!("节点 / node: {} {} ({})  公钥 {}", s(&r["division"]), s(&r["name"]), s(&r["tier"]), s(&r["public_key"]));
+    match r["parent"].as_object() {
+        Some(p) => {
+            println!("上级 / parent: {} {}", s(&p["division"]), s(&p["url"]));
+            println!(
+                "  最近拉取 / last pull: {}   最近推送 / last push: {}",
+                s(&p["last_pull_ok"]),
+                s(&p["last_push_ok"])
+            );
+            if !p["last_error"].is_null() {
+                println!("  最近错误 / last error: {}", s(&p["last_error"]));
+            }
+            if !p["rollback"].is_null() {
+                println!("  ⚠ 上级回滚 / parent rollback: {}", s(&p["rollback"]));
+            }
+            for refusal in p["push_refusals"].as_array().into_iter().flatten() {
+                println!("  ⚠ 上级拒收 / refused by parent: {}", s(refusal));
+            }
+        }
+        None => println!("上级 / parent: 无（信任根）/ none (root of trust)"),
+    }
+    println!("待推送 / outbox: {} 条", r["outbox_depth"]);
+    let children = r["children"].as_array().cloned().unwrap_or_default();
+    println!("下级 / children: {}", children.len());
+    for c in &children {
+        let active = if c["active"].as_bool() == Some(true) { "" } else { "（已撤销 / revoked）" };
+        println!("  {} {} 已持有至 #{}{active}", s(&c["division"]), s(&c["name"]), c["held_seq"]);
+    }
+    println!("日志 / logs held:");
+    for o in r["origins"].as_array().into_iter().flatten() {
+        let lag = if let Some(n) = o["behind_parent"].as_u64() {
+            format!("落后上级 {n} 条 / behind parent")
+        } else if let Some(n) = o["unacknowledged"].as_u64() {
+            format!("待上级确认 {n} 条 / unacknowledged")
+        } else {
+            String::new()
+        };
+        println!("  {:<10} #{:<6} {:<10} {lag}", s(&o["origin"]), o["seq"], s(&o["relation"]));
+    }
+    let quarantined = r["quarantined"].as_array().cloned().unwrap_or_default();
+    if !quarantined.is_empty() {
+        println!(
+            "⚠ 分叉隔离 / quarantined by fork: {}",
+            quarantined.iter().map(&s).collect::<Vec<_>>().join(", ")
+        );
+    }
+    for f in r["recent_refusals"].as_array().into_iter().flatten().take(5) {
+        println!(
+            "拒收 / refused {} {}#{} {}: {}",
+            s(&f["at"]),
+            s(&f["origin"]),
+            f["seq"],
+            s(&f["code"]),
+            s(&f["message"])
+        );
+    }
+    Ok(())
+}
+
+pub async fn heads(json: bool, node: &NodeArgs) -> anyhow::Result<()> {
+    let config = load_config(node)?;
+    let store = quanze_store::Store::open_read_only(&config.database()).await?;
+    let heads = store.heads().await?;
+    store.close().await;
+    if json {
+        let list: Vec<Value> = heads
+            .iter()
+            .map(|(origin, h)| json!({ "origin": origin, "seq": h.seq, "hash": h.hash.to_hex() }))
+            .collect();
+        println!("{}", serde_json::to_string(&list)?);
+    } else {
+        for (origin, h) in heads {
+            println!("{origin:<10} #{:<6} {}", h.seq, h.hash.to_hex());
+        }
+    }
+    Ok(())
+}

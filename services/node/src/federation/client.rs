@@ -1,0 +1,128 @@
+//! The child's HTTPS client for its parent: trusts exactly the certificate pinned from the
+//! invite, accepts gzip answers, and sorts failures into transient (retry with backoff) and
+//! refusals (4xx: recorded and shown, never retried blindly).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use quanze_ledger::SignedEntryWire;
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::wire::{EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, SignedHeads};
+
+/// Why a call to the parent failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// Network trouble, timeouts, 5xx: try again later.
+    #[error("上级暂时不可达 / parent unreachable: {0}")]
+    Transient(String),
+    /// The parent refused the request (4xx); retrying the same request will not help.
+    #[error("上级拒绝 / parent refused ({status} {code}): {message}")]
+    Refused { status: u16, code: String, message: String },
+}
+
+impl CallError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, CallError::Transient(_))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ParentClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl ParentClient {
+    /// A client for `base` that trusts only `cert_pem`.
+    pub fn new(base: &str, cert_pem: &[u8]) -> anyhow::Result<ParentClient> {
+        crate::tls::install_crypto_provider();
+        let cert = reqwest::Certificate::from_pem(cert_pem).context("上级证书格式错误 / invalid parent certificate")?;
+        let http = reqwest::Client::builder()
+            .tls_certs_only([cert])
+            .https_only(true)
+            .gzip(true)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(super::wire::MAX_WAIT_SECS + 30))
+            .build()
+            .context("无法创建 HTTPS 客户端 / cannot build HTTPS client")?;
+        Ok(ParentClient { http, base: base.trim_end_matches('/').to_string() })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn finish<T: DeserializeOwned>(res: Result<reqwest::Response, reqwest::Error>) -> Result<T, CallError> {
+        let res = res.map_err(|e| CallError::Transient(error_chain(&e)))?;
+        let status = res.status();
+        if status.is_success() {
+            return res.json().await.map_err(|e| CallError::Transient(format!("bad answer: {}", error_chain(&e))));
+        }
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT
+        {
+            return Err(CallError::Transient(format!("{status}: {body}")));
+        }
+        Err(CallError::Refused {
+            status: status.as_u16(),
+            code: body["code"].as_str().unwrap_or("UNKNOWN").to_string(),
+            message: body["message"].as_str().unwrap_or("").to_string(),
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, CallError> {
+        Self::finish(self.http.get(format!("{}{path}", self.base)).query(query).send().await).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, CallError> {
+        Self::finish(self.http.post(format!("{}{path}", self.base)).json(body).send().await).await
+    }
+
+    pub async fn enroll(&self, req: &EnrollRequest) -> Result<EnrollResponse, CallError> {
+        self.post("/api/v1/fed/enroll", req).await
+    }
+
+    pub async fn heads(&self) -> Result<SignedHeads, CallError> {
+        self.get("/api/v1/fed/heads", &[]).await
+    }
+
+    /// Entries of the parent's and its ancestors' logs after `after` (`origin:seq,…`), waiting
+    /// up to `wait_secs` for new ones.
+    pub async fn pull(&self, after: &str, wait_secs: u64) -> Result<PullResponse, CallError> {
+        self.get("/api/v1/fed/pull", &[("after", after.to_string()), ("wait", wait_secs.to_string())]).await
+    }
+
+    pub async fn push(&self, req: &PushRequest) -> Result<PushResponse, CallError> {
+        self.post("/api/v1/fed/push", req).await
+    }
+
+    /// One origin's entries after `after` (disk recovery).
+    pub async fn log(&self, origin: &str, after: u64) -> Result<Vec<SignedEntryWire>, CallError> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            entries: Vec<SignedEntryWire>,
+        }
+        let page: Page = self
+            .get(
+                "/api/v1/log",
+                &[("origin", origin.to_string()), ("after", after.to_string()), ("limit", "1000".into())],
+            )
+            .await?;
+        Ok(page.entries)
+    }
+}
+
+/// An error with its causes, on one line (reqwest hides the useful part in `source()`).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}

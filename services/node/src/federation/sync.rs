@@ -1,0 +1,327 @@
+//! The child's side of replication: two loops that start every connection to the parent.
+//!
+//! * **Pull**: long-polls the parent for entries of its and its ancestors' logs after our heads,
+//!   and delivers them through `Node::ingest` (every entry verified again here). Before each
+//!   round it reads the parent's signed heads and refuses a parent that serves a shorter or
+//!   different history of an ancestor's log than the one we hold (rollback).
+//! * **Push**: sends our own and our descendants' logs. The checkpoint is durable (`push_acks`,
+//!   written only after the parent's answer), so a restart resumes where it stopped; the
+//!   parent's heads say what it lacks before anything is sent.
+//!
+//! Transport errors and 5xx are retried with exponential backoff and jitter (backon), capped at
+//! 60 s, forever. A refusal (4xx, or entries the parent refused) is recorded and shown, and not
+//! sent again until something changes.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use quanze_domain::DivisionCode;
+use quanze_ledger::{SignedEntryWire, format_at};
+use quanze_store::{Delivery, KeyLookup};
+use tokio::task::JoinHandle;
+
+use super::client::{CallError, ParentClient};
+use super::wire::{HeadEntry, HeadsStatement, MAX_BATCH_ENTRIES, MAX_PUSH_BYTES, MAX_WAIT_SECS, PushRequest};
+use crate::state::{Node, Scope};
+
+/// Longest pause between retries.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The retry schedule: 250 ms doubling to 60 s, with jitter, never giving up.
+pub fn backoff() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(MAX_BACKOFF)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// Why a sync round stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error("上级回滚：{0} / parent serves a rolled-back history")]
+    Rollback(String),
+    #[error("上级的条目被拒绝 / entries from the parent refused: {0}")]
+    RefusedEntries(String),
+    #[error("本地存储错误 / local store error: {0}")]
+    Store(#[from] quanze_store::StoreError),
+    #[error("上级的链头签名无效 / parent's heads statement is not signed by its key")]
+    BadHeads,
+    #[error("上级尚未收到登记条目，稍后重试 / parent does not know the enrolment yet: {0}")]
+    Waiting(String),
+}
+
+impl SyncError {
+    fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Call(c) => c.is_transient(),
+            SyncError::Store(_) | SyncError::Waiting(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The running loops; aborted on shutdown (every step is durable or repeatable).
+#[derive(Debug)]
+pub struct SyncTasks(Vec<JoinHandle<()>>);
+
+impl SyncTasks {
+    pub fn stop(self) {
+        for t in self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// Starts the pull and push loops against `parent`.
+pub fn start(node: Node, parent: ParentClient, parent_division: DivisionCode) -> SyncTasks {
+    let pull = tokio::spawn(pull_loop(node.clone(), parent.clone(), parent_division.clone()));
+    let push = tokio::spawn(push_loop(node, parent, parent_division));
+    SyncTasks(vec![pull, push])
+}
+
+fn now() -> String {
+    format_at(chrono::Utc::now())
+}
+
+fn record_error(node: &Node, what: &str, e: &SyncError) {
+    tracing::warn!(error = %e, "{what} failed");
+    let mut s = node.sync_status();
+    s.last_error = Some(format!("{} {what}: {e}", now()));
+    if let SyncError::Rollback(detail) = e {
+        s.rollback = Some(format!("{} {detail}", now()));
+    }
+}
+
+async fn pull_loop(node: Node, parent: ParentClient, parent_division: DivisionCode) {
+    let mut delays = backoff();
+    loop {
+        match pull_round(&node, &parent, &parent_division).await {
+            Ok(()) => delays = backoff(),
+            Err(e) => {
+                record_error(&node, "pull", &e);
+                let pause = delays.next().unwrap_or(MAX_BACKOFF);
+                // A refusal is not retried blindly: wait the full cap before looking again.
+                tokio::time::sleep(if e.is_transient() { pause } else { MAX_BACKOFF }).await;
+            }
+        }
+    }
+}
+
+/// Reads and checks the parent's signed heads.
+pub async fn parent_heads(
+    node: &Node,
+    parent: &ParentClient,
+    parent_division: &DivisionCode,
+) -> Result<HeadsStatement, SyncError> {
+    let signed = parent.heads().await?;
+    if &signed.statement.node != parent_division {
+        return Err(SyncError::BadHeads);
+    }
+    match node.store().key_for(parent_division, u64::MAX >> 12).await? {
+        KeyLookup::Key(key) => signed.verified(&key).ok_or(SyncError::BadHeads),
+        // Before the log that enrols our parent has arrived we hold nothing it could roll back.
+        _ => Ok(signed.statement),
+    }
+}
+
+/// Refuses a parent whose heads show less than (or other than) what we hold of an ancestor.
+fn check_rollback(
+    node: &Node,
+    ours: &[(String, quanze_ledger::ChainHead)],
+    theirs: &[HeadEntry],
+) -> Result<(), SyncError> {
+    let me = node.division();
+    let theirs: HashMap<&str, &HeadEntry> = theirs.iter().map(|h| (h.origin.as_str(), h)).collect();
+    for (origin, head) in ours {
+        let Ok(o) = DivisionCode::parse(origin) else { continue };
+        if !(me.is_within(&o) && &o != me) {
+            continue;
+        }
+        match theirs.get(origin.as_str()) {
+            None => return Err(SyncError::Rollback(format!("{origin}: 上级没有该日志，本地已有 #{}", head.seq))),
+            Some(t) if t.seq < head.seq => {
+                return Err(SyncError::Rollback(format!("{origin}: 上级只有 #{}，本地已有 #{}", t.seq, head.seq)));
+            }
+            Some(t) if t.seq == head.seq && t.hash != head.hash => {
+                return Err(SyncError::Rollback(format!("{origin}#{}: 上级的条目与本地不同", t.seq)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &DivisionCode) -> Result<(), SyncError> {
+    let ours = node.store().heads().await?;
+    let statement = parent_heads(node, parent, parent_division).await?;
+    check_rollback(node, &ours, &statement.heads)?;
+    {
+        let mut s = node.sync_status();
+        s.rollback = None;
+        s.parent_heads = statement.heads.clone();
+    }
+    let me = node.division();
+    let after: Vec<String> = ours
+        .iter()
+        .filter(|(o, _)| DivisionCode::parse(o).is_ok_and(|o| me.is_within(&o) && &o != me))
+        .map(|(o, h)| format!("{o}:{}", h.seq))
+        .collect();
+    let answer = parent.pull(&after.join(","), MAX_WAIT_SECS).await?;
+    node.sync_status().last_pull_ok = Some(now());
+    if answer.entries.is_empty() {
+        return Ok(());
+    }
+    let entries = answer.entries.into_iter().filter_map(SignedEntryWire::into_unverified).collect();
+    let outcomes = node.ingest(&format!("parent {parent_division}"), Scope::Ancestors, entries).await?;
+    let parked = |d: &&Delivery| matches!(d, Delivery::Refused { code, .. } if code == "NOT_ENROLLED");
+    let refused: Vec<String> = outcomes.iter().filter(|d| d.is_refusal() && !parked(d)).map(describe).collect();
+    if !refused.is_empty() {
+        return Err(SyncError::RefusedEntries(refused.join("; ")));
+    }
+    let waiting: Vec<String> = outcomes.iter().filter(parked).map(describe).collect();
+    if !waiting.is_empty() {
+        // Our parent has not received the log that enrols these origins yet: try again soon.
+        return Err(SyncError::Waiting(waiting.join("; ")));
+    }
+    Ok(())
+}
+
+pub fn describe(d: &Delivery) -> String {
+    match d {
+        Delivery::Applied { origin, seq } => format!("{origin}#{seq} applied"),
+        Delivery::Duplicate { origin, seq } => format!("{origin}#{seq} duplicate"),
+        Delivery::Fork { origin, seq } => format!("{origin}#{seq} FORK"),
+        Delivery::Quarantined { origin, seq } => format!("{origin}#{seq} QUARANTINED"),
+        Delivery::Refused { origin, seq, code, message } => format!("{origin}#{seq} {code}: {message}"),
+    }
+}
+
+async fn push_loop(node: Node, parent: ParentClient, parent_division: DivisionCode) {
+    let mut changes = node.subscribe();
+    let mut delays = backoff();
+    loop {
+        match push_round(&node, &parent, &parent_division).await {
+            Ok(true) => {
+                delays = backoff();
+                continue;
+            }
+            Ok(false) => delays = backoff(),
+            Err(e) if e.is_transient() => {
+                record_error(&node, "push", &e);
+                tokio::time::sleep(delays.next().unwrap_or(MAX_BACKOFF)).await;
+                continue;
+            }
+            Err(e) => record_error(&node, "push", &e),
+        }
+        // Nothing to send (or refused): wait for new local entries, or look again later.
+        let _ = tokio::time::timeout(Duration::from_secs(30), changes.changed()).await;
+    }
+}
+
+/// Origins we push (our own and our descendants'), ancestors first.
+fn push_order(me: &DivisionCode, heads: &[(String, quanze_ledger::ChainHead)]) -> Vec<(DivisionCode, u64)> {
+    let mut out: Vec<(DivisionCode, u64)> = heads
+        .iter()
+        .filter_map(|(o, h)| DivisionCode::parse(o).ok().map(|o| (o, h.seq)))
+        .filter(|(o, _)| o.is_within(me))
+        .collect();
+    out.sort_by(|a, b| (a.0.tier(), a.0.as_str()).cmp(&(b.0.tier(), b.0.as_str())));
+    out
+}
+
+/// Sends one batch of what the parent lacks. `Ok(true)` when more may be pending.
+pub async fn push_round(node: &Node, parent: &ParentClient, parent_division: &DivisionCode) -> Result<bool, SyncError> {
+    let store = node.store();
+    let heads = store.heads().await?;
+    let acks: HashMap<String, u64> = store.push_acks().await?.into_iter().collect();
+    let order = push_order(node.division(), &heads);
+    if order.iter().all(|(o, seq)| acks.get(o.as_str()).copied().unwrap_or(0) >= *seq) {
+        return Ok(false);
+    }
+    let statement = parent_heads(node, parent, parent_division).await?;
+    let theirs: HashMap<&str, u64> = statement.heads.iter().map(|h| (h.origin.as_str(), h.seq)).collect();
+    let mut batch: Vec<SignedEntryWire> = Vec::new();
+    let mut bytes = 0usize;
+    'origins: for (origin, our_seq) in &order {
+        let has = theirs.get(origin.as_str()).copied().unwrap_or(0);
+        let acked = acks.get(origin.as_str()).copied().unwrap_or(0);
+        if has != acked {
+            if has < acked {
+                tracing::warn!(%origin, has, acked, "parent holds less than it acknowledged: sending again");
+            }
+            store.set_push_ack(origin.as_str(), has.min(*our_seq)).await?;
+        }
+        if has >= *our_seq {
+            continue;
+        }
+        let mut after = has;
+        while after < *our_seq {
+            let page = store.entries(origin, after, 200).await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in page {
+                after = e.seq;
+                let wire = SignedEntryWire {
+                    body: String::from_utf8_lossy(e.entry.bytes()).into_owned(),
+                    sig: hex::encode(e.entry.sig()),
+                    hash: e.entry.hash(),
+                };
+                bytes += wire.body.len() + 200;
+                batch.push(wire);
+                if batch.len() >= MAX_BATCH_ENTRIES || bytes >= MAX_PUSH_BYTES {
+                    break 'origins;
+                }
+            }
+        }
+    }
+    if batch.is_empty() {
+        return Ok(false);
+    }
+    let answer = parent.push(&PushRequest { from: node.division().clone(), entries: batch }).await?;
+    node.sync_status().last_push_ok = Some(now());
+    // Advance each origin's checkpoint over the leading run of accepted entries.
+    let mut progress: HashMap<String, u64> = HashMap::new();
+    let mut stopped: HashMap<String, ()> = HashMap::new();
+    let mut refusals = Vec::new();
+    let mut waiting = Vec::new();
+    for d in &answer.deliveries {
+        match d {
+            Delivery::Applied { origin, seq } | Delivery::Duplicate { origin, seq }
+                if !stopped.contains_key(origin) =>
+            {
+                progress.insert(origin.clone(), *seq);
+            }
+            Delivery::Refused { origin, code, .. } if code == "NOT_ENROLLED" => {
+                waiting.push(describe(d));
+                stopped.insert(origin.clone(), ());
+            }
+            Delivery::Applied { .. } | Delivery::Duplicate { .. } => {}
+            other => {
+                refusals.push(describe(other));
+                if let Delivery::Refused { origin, .. }
+                | Delivery::Fork { origin, .. }
+                | Delivery::Quarantined { origin, .. } = other
+                {
+                    stopped.insert(origin.clone(), ());
+                }
+            }
+        }
+    }
+    for (origin, seq) in &progress {
+        store.set_push_ack(origin, *seq).await?;
+    }
+    node.sync_status().push_refusals = refusals.clone();
+    if !refusals.is_empty() {
+        return Err(SyncError::RefusedEntries(refusals.join("; ")));
+    }
+    if progress.is_empty() && !waiting.is_empty() {
+        return Err(SyncError::Waiting(waiting.join("; ")));
+    }
+    Ok(!progress.is_empty())
+}

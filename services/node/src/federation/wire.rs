@@ -1,0 +1,93 @@
+//! JSON bodies between a child and its parent. Entries always travel as `SignedEntryWire`: the
+//! exact signed bytes as a string plus the signature, so whoever relays them cannot alter them.
+
+use quanze_domain::{DivisionCode, Enrolment, Tier};
+use quanze_ledger::{Hash, NodeKey, PublicKey, SignedEntryWire};
+use serde::{Deserialize, Serialize};
+
+/// Most entries in one pull answer or one push request.
+pub const MAX_BATCH_ENTRIES: usize = 500;
+/// Largest push request body (bytes); a batch is cut before it.
+pub const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
+/// Longest a pull waits for new entries (seconds).
+pub const MAX_WAIT_SECS: u64 = 30;
+
+/// `POST /api/v1/fed/enroll`: a child presents its invite token and its new public key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    pub token: String,
+    pub public_key: String,
+}
+
+/// The parent's answer: the enrolment it wrote and where (its own log).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub enrolment: Enrolment,
+    pub parent: DivisionCode,
+    pub parent_name: String,
+    pub parent_tier: Tier,
+    pub entry_seq: u64,
+    /// True when the division was enrolled before (disk recovery): its log continues at
+    /// `enrolment.valid_from`.
+    pub recovery: bool,
+}
+
+/// One origin's head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadEntry {
+    pub origin: String,
+    pub seq: u64,
+    pub hash: Hash,
+}
+
+/// The statement a node signs about the heads it holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HeadsStatement {
+    pub node: DivisionCode,
+    pub at: String,
+    pub heads: Vec<HeadEntry>,
+}
+
+/// `GET /api/v1/fed/heads`: the statement and the node's signature over its canonical bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedHeads {
+    #[serde(flatten)]
+    pub statement: HeadsStatement,
+    pub sig: String,
+}
+
+impl SignedHeads {
+    pub fn sign(statement: HeadsStatement, key: &NodeKey) -> anyhow::Result<SignedHeads> {
+        let bytes = quanze_ledger::to_canonical_vec(&statement)?;
+        Ok(SignedHeads { sig: key.sign_statement(&bytes), statement })
+    }
+
+    /// The statement, if `key` signed it.
+    pub fn verified(self, key: &PublicKey) -> Option<HeadsStatement> {
+        let bytes = quanze_ledger::to_canonical_vec(&self.statement).ok()?;
+        key.verify_statement(&bytes, &self.sig).then_some(self.statement)
+    }
+}
+
+/// `GET /api/v1/fed/pull` answer: entries of the parent's and its ancestors' logs after the
+/// child's heads, ancestors first; `more` when the batch was cut.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub entries: Vec<SignedEntryWire>,
+    pub more: bool,
+}
+
+/// `POST /api/v1/fed/push`: entries of the child's own and descendants' logs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub from: DivisionCode,
+    pub entries: Vec<SignedEntryWire>,
+}
+
+/// Per entry, what the receiver did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub deliveries: Vec<quanze_store::Delivery>,
+}
