@@ -96,10 +96,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     }
     let quarantined = r["quarantined"].as_array().cloned().unwrap_or_default();
     if !quarantined.is_empty() {
-        println!(
-            "⚠ 分叉隔离 / quarantined by fork: {}",
-            quarantined.iter().map(&s).collect::<Vec<_>>().join(", ")
-        );
+        println!("⚠ 分叉隔离 / quarantined by fork: {}", quarantined.iter().map(&s).collect::<Vec<_>>().join(", "));
     }
     for f in r["recent_refusals"].as_array().into_iter().flatten().take(5) {
         println!(
