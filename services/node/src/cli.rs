@@ -344,6 +344,22 @@ pub struct DemoArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Federation over HTTPS on loopback: county ingest from its city against the raw bound,
+    /// four-tier propagation latency, bytes per op on the wire, peak RSS of each node.
+    Federation {
+        /// Entries in the city's log for the ingest benchmark.
+        #[arg(long, default_value_t = 1000)]
+        entries: usize,
+        /// Ops per entry.
+        #[arg(long, default_value_t = 100)]
+        ops_per_entry: usize,
+        /// Province entries timed to the township.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Working directory (default: a temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Append and apply item ops as signed entries on SQLite; compare with raw bounds.
     Ingest {
         /// Number of item ops per scenario.

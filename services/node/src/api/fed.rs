@@ -21,8 +21,8 @@ use serde::Deserialize;
 use super::error::{ApiError, JsonBody, QueryParams};
 use crate::federation::invite::{Invite, token_hash};
 use crate::federation::wire::{
-    EnrollRequest, EnrollResponse, HeadEntry, HeadsStatement, MAX_BATCH_ENTRIES, MAX_WAIT_SECS, PullResponse,
-    PushRequest, PushResponse,
+    EnrollRequest, EnrollResponse, HeadEntry, HeadsStatement, MAX_BATCH_ENTRIES, MAX_PUSH_BYTES, MAX_WAIT_SECS,
+    PullResponse, PushRequest, PushResponse,
 };
 use crate::state::{Node, Scope};
 
@@ -100,22 +100,33 @@ async fn collect_downward(node: &Node, after: &HashMap<String, u64>) -> Result<(
         .collect();
     origins.sort_by_key(|o| o.tier());
     let mut out = Vec::new();
+    let mut bytes = 0usize;
     for origin in origins {
-        let room = MAX_BATCH_ENTRIES - out.len();
-        if room == 0 {
-            return Ok((out, true));
-        }
-        let from = after.get(origin.as_str()).copied().unwrap_or(0);
-        for e in node.store().entries(&origin, from, room as u64).await? {
-            out.push(SignedEntryWire {
-                body: String::from_utf8_lossy(e.entry.bytes()).into_owned(),
-                sig: hex::encode(e.entry.sig()),
-                hash: e.entry.hash(),
-            });
+        let mut from = after.get(origin.as_str()).copied().unwrap_or(0);
+        loop {
+            let room = MAX_BATCH_ENTRIES - out.len();
+            if room == 0 || bytes >= MAX_PUSH_BYTES {
+                return Ok((out, true));
+            }
+            let page = node.store().entries(&origin, from, room.min(50) as u64).await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in page {
+                from = e.seq;
+                bytes += e.entry.bytes().len() + 200;
+                out.push(SignedEntryWire {
+                    body: String::from_utf8_lossy(e.entry.bytes()).into_owned(),
+                    sig: hex::encode(e.entry.sig()),
+                    hash: e.entry.hash(),
+                });
+                if bytes >= MAX_PUSH_BYTES {
+                    return Ok((out, true));
+                }
+            }
         }
     }
-    let more = out.len() >= MAX_BATCH_ENTRIES;
-    Ok((out, more))
+    Ok((out, false))
 }
 
 /// `POST /api/v1/fed/push`: a child delivers its own and its descendants' logs.

@@ -36,7 +36,12 @@ impl Measured {
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Ingest { ops, batch, bound, dir } = cmd;
+    let (ops, batch, bound, dir) = match cmd {
+        BenchCommand::Ingest { ops, batch, bound, dir } => (ops, batch, bound, dir),
+        BenchCommand::Federation { entries, ops_per_entry, samples, dir } => {
+            return crate::commands::bench_fed::run(entries, ops_per_entry, samples, dir).await;
+        }
+    };
     if ops == 0 {
         bail!("--ops 必须大于 0 / --ops must be positive");
     }

@@ -3,6 +3,7 @@
 //! the data directory itself.
 
 pub mod bench;
+pub mod bench_fed;
 pub mod demo;
 pub mod fed;
 pub mod init;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Most entries in one pull answer or one push request.
 pub const MAX_BATCH_ENTRIES: usize = 500;
-/// Largest push request body (bytes); a batch is cut before it.
+/// Largest batch body in either direction (bytes of entries); a batch is cut at it.
 pub const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
 /// Longest a pull waits for new entries (seconds).
 pub const MAX_WAIT_SECS: u64 = 30;
