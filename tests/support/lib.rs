@@ -19,6 +19,8 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
+pub mod federation;
+
 /// How long a node may take to answer `/healthz` after `serve` is started.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a node may take to exit after SIGTERM.
@@ -215,9 +217,9 @@ pub struct TestNode {
     pub token: String,
     /// HTTPS client pinned to the node's certificate.
     pub client: reqwest::Client,
-    child: Option<Child>,
+    pub(crate) child: Option<Child>,
     /// Holds the data directory, the server's output files and scratch files.
-    root: TempDir,
+    pub(crate) root: TempDir,
 }
 
 impl TestNode {
@@ -277,7 +279,7 @@ impl TestNode {
     }
 
     /// Spawns `quanze serve` on the data directory and waits for `/healthz`.
-    async fn serve(&mut self) -> Result<(), String> {
+    pub(crate) async fn serve(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "node is already running");
         // Appended, so the output of earlier runs on this data directory stays readable.
         let log = |name: &str| {

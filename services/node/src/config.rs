@@ -171,3 +171,22 @@ pub fn write_new(data_dir: &Path, file: &ConfigFile) -> anyhow::Result<()> {
     std::fs::write(&path, format!("{header}{}", toml::to_string(file)?))
         .with_context(|| format!("无法写入 {} / cannot write config", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example configurations in deploy/config are in the format `init` writes.
+    #[test]
+    fn the_deploy_examples_parse() {
+        for text in [
+            include_str!("../../../deploy/config/province.toml"),
+            include_str!("../../../deploy/config/city.toml"),
+            include_str!("../../../deploy/config/county.toml"),
+        ] {
+            let file: ConfigFile = toml::from_str(text).unwrap();
+            file.node.division.check_tier(file.node.tier).unwrap();
+            assert_eq!(file.federation.parent_url.is_none(), file.node.tier == Tier::Province);
+        }
+    }
+}

@@ -282,3 +282,98 @@ pub fn mixed_history(a: &mut Writer, b: &mut Writer, n: usize) -> Vec<VerifiedEn
     let (mut ma, mut mb) = (Model::default(), Model::default());
     (0..n).map(|i| if i % 3 == 2 { b.sign(mb.ops("泸州市")) } else { a.sign(ma.ops("泸县")) }).collect()
 }
+
+// ---- Federation: four tiers of nodes, each signing its own log ----
+
+/// 四川省, the root of trust of the federation tests.
+pub const SICHUAN: &str = "510000";
+/// A township of 泸县.
+pub const FUJI: &str = "510521100";
+
+impl Writer {
+    /// This writer's enrolment under its current key, valid from `valid_from`.
+    pub fn enrolment(&self, name: &str, valid_from: u64) -> quanze_domain::Enrolment {
+        quanze_domain::Enrolment {
+            division: self.origin.clone(),
+            tier: self.origin.tier(),
+            name: name.into(),
+            key: self.public().to_hex(),
+            valid_from,
+        }
+    }
+
+    /// Signs from now on with the key of `seed` (key rotation or re-enrolment); the head stays.
+    pub fn use_key(&mut self, seed: u8) {
+        self.key = NodeKey::from_seed(&[seed; 32]);
+    }
+
+    /// The seq of the last entry signed (0 before the first).
+    pub fn seq(&self) -> u64 {
+        self.head.map_or(0, |h| h.seq)
+    }
+}
+
+/// The public key of the test seed `seed`.
+pub fn public_of(seed: u8) -> PublicKey {
+    NodeKey::from_seed(&[seed; 32]).public()
+}
+
+/// `Op::Enroll` of `child` under its current key, valid from seq 1.
+pub fn enrol(child: &Writer, name: &str) -> Op {
+    Op::Enroll { enrolment: child.enrolment(name, 1) }
+}
+
+/// Entries as a peer sends them: bytes and signature, unverified.
+pub fn unverified(entries: &[VerifiedEntry]) -> Vec<quanze_ledger::UnverifiedEntry> {
+    entries.iter().map(|e| quanze_ledger::UnverifiedEntry::new(e.bytes().to_vec(), *e.sig())).collect()
+}
+
+/// A province (the trust root), one of its cities, one of that city's counties and one of that
+/// county's townships, each with a key of its own.
+#[derive(Debug)]
+pub struct Federation {
+    pub province: Writer,
+    pub city: Writer,
+    pub county: Writer,
+    pub township: Writer,
+}
+
+impl Default for Federation {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Federation {
+    pub fn new() -> Federation {
+        Federation {
+            province: Writer::new(SICHUAN, 21),
+            city: Writer::new(LUZHOU, 22),
+            county: Writer::new(LUXIAN, 23),
+            township: Writer::new(FUJI, 24),
+        }
+    }
+
+    /// The names the enrolments give.
+    pub const NAMES: [&'static str; 4] = ["四川省", "泸州市", "泸县", "福集镇"];
+
+    pub fn writers(&self) -> [&Writer; 4] {
+        [&self.province, &self.city, &self.county, &self.township]
+    }
+
+    /// Each tier's first entry, in delivery order: the province enrols the city, the city the
+    /// county, the county the township — each adding one item to its own list too — and the
+    /// township adds one item.
+    pub fn chain(&mut self) -> Vec<VerifiedEntry> {
+        let [p, c, co, t] = Self::NAMES;
+        let province = vec![enrol(&self.city, c), add(catalogue_item(7, 1, p))];
+        let city = vec![enrol(&self.county, co), add(catalogue_item(0, 35, c))];
+        let county = vec![enrol(&self.township, t), add(food_licence())];
+        vec![
+            self.province.sign(province),
+            self.city.sign(city),
+            self.county.sign(county),
+            self.township.sign(vec![add(catalogue_item(6, 7, t))]),
+        ]
+    }
+}
