@@ -177,14 +177,19 @@ pub async fn enroll(
         ApiError::new(StatusCode::FORBIDDEN, "INVITE_INVALID", "邀请码无效或已使用 / invite unknown or already used")
     };
     let invite = node.store().take_invite(&hash).await?.ok_or_else(refused)?;
-    let result = enroll_invited(&node, &invite, key).await;
+    let result = enroll_invited(&node, &invite, key, req.recover).await;
     if result.is_err() {
         node.store().release_invite(&hash).await?;
     }
     Ok(Json(result?))
 }
 
-async fn enroll_invited(node: &Node, invite: &InviteRow, key: PublicKey) -> Result<EnrollResponse, ApiError> {
+async fn enroll_invited(
+    node: &Node,
+    invite: &InviteRow,
+    key: PublicKey,
+    recover: bool,
+) -> Result<EnrollResponse, ApiError> {
     let expired = chrono::DateTime::parse_from_rfc3339(&invite.expires_at).map_or(true, |t| t < Utc::now());
     if expired {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "INVITE_EXPIRED", "邀请码已过期 / invite expired"));
@@ -192,6 +197,18 @@ async fn enroll_invited(node: &Node, invite: &InviteRow, key: PublicKey) -> Resu
     let division = DivisionCode::parse(&invite.division).map_err(ApiError::internal)?;
     let tier: Tier = invite.tier.parse().map_err(ApiError::internal)?;
     let recovery = !node.store().enrolments(Some(&division)).await?.is_empty();
+    if recovery != recover {
+        let message = if recovery {
+            format!(
+                "{division} 此前已登记；数据目录丢失时请用 quanze recover --join-again / enrolled before: use `quanze recover`"
+            )
+        } else {
+            format!(
+                "{division} 此前未登记，无需恢复；请用 quanze init --join / not enrolled before: use `quanze init --join`"
+            )
+        };
+        return Err(ApiError::new(StatusCode::CONFLICT, "ENROLL_MISMATCH", message));
+    }
     let held = node.store().head(&division).await?.map_or(0, |h| h.seq);
     let enrolment = Enrolment { division, tier, name: invite.name.clone(), key: key.to_hex(), valid_from: held + 1 };
     let entry = node.write(vec![Op::Enroll { enrolment: enrolment.clone() }]).await?;

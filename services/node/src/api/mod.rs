@@ -160,6 +160,18 @@ async fn metrics(State(node): State<Node>) -> Result<Response, ApiError> {
         c.entries_written.load(Ordering::Relaxed),
     );
     metric("quanze_ops_written_total", "counter", "Ops in those entries.", c.ops_written.load(Ordering::Relaxed));
+    metric(
+        "quanze_entries_received_total",
+        "counter",
+        "Entries of other logs verified and applied.",
+        c.entries_received.load(Ordering::Relaxed),
+    );
+    metric(
+        "quanze_entries_refused_total",
+        "counter",
+        "Delivered entries refused, forked or quarantined.",
+        c.entries_refused.load(Ordering::Relaxed),
+    );
     metric("quanze_entries_stored", "gauge", "Entries stored, all origins.", entries);
     metric("quanze_items", "gauge", "Items in the own list.", items);
     metric("quanze_own_log_seq", "gauge", "Seq of the own log head.", head);

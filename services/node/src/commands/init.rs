@@ -130,7 +130,7 @@ async fn join(
     let parent = ParentClient::new(&invite.parent_url, cert_pem.as_bytes())?;
     let key = NodeKey::generate()?;
     let answer = parent
-        .enroll(&EnrollRequest { token: invite.token.clone(), public_key: key.public().to_hex() })
+        .enroll(&EnrollRequest { token: invite.token.clone(), public_key: key.public().to_hex(), recover: recovering })
         .await
         .with_context(|| format!("向上级 {} 登记失败 / enrolment with the parent failed", invite.parent_url))?;
     if answer.recovery != recovering {

@@ -18,6 +18,9 @@ pub const MAX_WAIT_SECS: u64 = 30;
 pub struct EnrollRequest {
     pub token: String,
     pub public_key: String,
+    /// True for `quanze recover`: the division was enrolled before and lost its data.
+    #[serde(default)]
+    pub recover: bool,
 }
 
 /// The parent's answer: the enrolment it wrote and where (its own log).
