@@ -20,6 +20,15 @@ impl StoredEntry {
     pub fn stored_hash(&self) -> Option<Hash> {
         Hash::from_slice(&self.hash).ok()
     }
+
+    /// The transport form, for relaying the exact stored bytes (the hash is recomputed).
+    pub fn to_wire(&self) -> quanze_ledger::SignedEntryWire {
+        quanze_ledger::SignedEntryWire {
+            body: String::from_utf8_lossy(self.entry.bytes()).into_owned(),
+            sig: hex::encode(self.entry.sig()),
+            hash: self.entry.hash(),
+        }
+    }
 }
 
 /// One item of one node's list, with the entry that last changed it.

@@ -115,11 +115,7 @@ async fn collect_downward(node: &Node, after: &HashMap<String, u64>) -> Result<(
             for e in page {
                 from = e.seq;
                 bytes += e.entry.bytes().len() + 200;
-                out.push(SignedEntryWire {
-                    body: String::from_utf8_lossy(e.entry.bytes()).into_owned(),
-                    sig: hex::encode(e.entry.sig()),
-                    hash: e.entry.hash(),
-                });
+                out.push(e.to_wire());
                 if bytes >= MAX_PUSH_BYTES {
                     return Ok((out, true));
                 }

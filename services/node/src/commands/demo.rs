@@ -228,24 +228,22 @@ async fn drive(nodes: &[DemoNode]) -> anyhow::Result<()> {
     let t = wait_converged(nodes, Duration::from_secs(60)).await?;
     step("2", &format!("登记条目已逐级下发，四个节点持有相同链头（{} ms）/ enrolments replicated", t.as_millis()));
 
-    let res = province
-        .api
-        .send_json(
-            Method::POST,
-            "/api/v1/items",
-            &item("XK00071000", "药品零售企业许可", "中华人民共和国药品管理法", "第五十二条", "四川省药品监督管理局"),
-        )
-        .await?;
-    step("3", &format!("四川省 新增一项，省日志 #{} / the province writes", res["entry"]["seq"]));
-    let res = city
-        .api
-        .send_json(
-            Method::POST,
-            "/api/v1/items",
-            &item("XK00072000", "城市建筑垃圾处置核准", "城市市容和环境卫生管理条例", "第十七条", "泸州市城市管理局"),
-        )
-        .await?;
-    step("4", &format!("泸州市 新增一项，市日志 #{} / the city writes", res["entry"]["seq"]));
+    let writes = [
+        (
+            province,
+            "3",
+            "XK00071000",
+            "药品零售企业许可",
+            "中华人民共和国药品管理法",
+            "第五十二条",
+            "四川省药品监督管理局",
+        ),
+        (city, "4", "XK00072000", "城市建筑垃圾处置核准", "城市市容和环境卫生管理条例", "第十七条", "泸州市城市管理局"),
+    ];
+    for (node, n, code, name, law, article, body) in writes {
+        let res = node.api.send_json(Method::POST, "/api/v1/items", &item(code, name, law, article, body)).await?;
+        step(n, &format!("{} 新增 {name}，日志 #{} / {} writes", node.name, res["entry"]["seq"], node.division));
+    }
     let csv = quanze_domain::sample::sample_csv();
     let res = county.api.post_bytes("/api/v1/import?format=csv", "text/csv", csv.into_bytes()).await?;
     step(

@@ -267,11 +267,7 @@ pub async fn push_round(node: &Node, parent: &ParentClient, parent_division: &Di
             }
             for e in page {
                 after = e.seq;
-                let wire = SignedEntryWire {
-                    body: String::from_utf8_lossy(e.entry.bytes()).into_owned(),
-                    sig: hex::encode(e.entry.sig()),
-                    hash: e.entry.hash(),
-                };
+                let wire = e.to_wire();
                 bytes += wire.body.len() + 200;
                 batch.push(wire);
                 if batch.len() >= MAX_BATCH_ENTRIES || bytes >= MAX_PUSH_BYTES {
