@@ -286,7 +286,7 @@ pub async fn push(receiver: &TestNode, from: &str, entries: &[Value]) -> Vec<Val
     deliveries
 }
 
-/// Pushes one entry and asserts it was refused with `code` (and a bilingual message).
+/// Asserts a delivery is a refusal with `code` and a message.
 #[track_caller]
 pub fn assert_refused(delivery: &Value, code: &str, what: &str) {
     assert_eq!(delivery["outcome"], "refused", "{what}: expected a refusal, got {delivery}");
