@@ -5,11 +5,13 @@
 //! Modules: `items` (the list API), `bad_input` (refused requests change nothing), `log`
 //! (hashes, verification, tampering, rebuild), `cli` (commands against a running node),
 //! `restart` (a node keeps its list and log across restarts), `federation` (four tiers of real
-//! processes: replication both ways, a dead city, refusals, rollback, forks).
+//! processes: replication both ways, a dead city, refusals, rollback, forks), `federation_lifecycle`
+//! (key rotation, disk-loss recovery, invite misuse).
 
 mod bad_input;
 mod cli;
 mod federation;
+mod federation_lifecycle;
 mod items;
 mod log;
 mod restart;

@@ -294,3 +294,185 @@ pub fn assert_refused(delivery: &Value, code: &str, what: &str) {
     let message = delivery["message"].as_str().unwrap_or_else(|| panic!("{what}: refusal without message: {delivery}"));
     assert!(!message.is_empty(), "{what}: empty refusal message");
 }
+
+// --- Lifecycle: invites, key rotation, disk recovery -------------------------------------------
+
+impl TestNode {
+    /// `quanze child invite` on this node (the parent); returns the invite (the last line).
+    pub async fn invite(&self, division: &str, tier: &str, name: &str) -> String {
+        let out = self.cli(["child", "invite", "--division", division, "--tier", tier, "--name", name]).await;
+        assert!(out.status.success(), "quanze child invite {division} failed: {}", describe(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let invite = stdout.lines().last().unwrap_or("").trim().to_string();
+        assert!(invite.starts_with("qz1."), "the invite is the last line of `child invite`: {}", describe(&out));
+        invite
+    }
+
+    /// `GET /api/v1/log/verify`; asserts every log this node holds verifies.
+    pub async fn assert_verifies(&self) -> Value {
+        let report = self.get("/api/v1/log/verify").await.expect(200);
+        assert_eq!(report["ok"], true, "{} verifies every log it holds: {report}", self.division);
+        report
+    }
+}
+
+/// How a new node uses an invite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrol {
+    /// `quanze init --join INVITE`: a division never enrolled before.
+    Join,
+    /// `quanze recover --join-again INVITE`: a division whose data directory was lost.
+    Recover,
+}
+
+/// A data directory (not made yet) on a free loopback port, for `init --join` or `recover
+/// --join-again`; `serve` turns it into a running `TestNode`.
+#[derive(Debug)]
+pub struct NewNode {
+    pub division: String,
+    pub data_dir: std::path::PathBuf,
+    listen: String,
+    root: tempfile::TempDir,
+}
+
+impl NewNode {
+    pub fn new(division: &str) -> NewNode {
+        install_crypto_provider();
+        let root =
+            tempfile::Builder::new().prefix("quanze-blackbox-").tempdir().expect("cannot make a temporary directory");
+        NewNode {
+            division: division.to_string(),
+            data_dir: root.path().join("node"),
+            listen: format!("127.0.0.1:{}", free_port()),
+            root,
+        }
+    }
+
+    /// Runs `quanze init --join INVITE` or `quanze recover --join-again INVITE` with `--listen`
+    /// and `--data-dir` of this node; returns the command's output (success or not).
+    pub async fn enrol(&self, how: Enrol, invite: &str) -> std::process::Output {
+        let command: [&str; 2] = match how {
+            Enrol::Join => ["init", "--join"],
+            Enrol::Recover => ["recover", "--join-again"],
+        };
+        let mut args: Vec<OsString> = command.map(OsString::from).into();
+        args.extend([
+            invite.into(),
+            "--listen".into(),
+            self.listen.clone().into(),
+            "--data-dir".into(),
+            self.data_dir.clone().into(),
+        ]);
+        quanze(args).await
+    }
+
+    /// The regular files under the data directory (none when it does not exist).
+    pub fn files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => walk(&entry.path(), out),
+                    _ => out.push(entry.path()),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.data_dir, &mut out);
+        out
+    }
+
+    /// `quanze serve` on the data directory made by a successful `enrol`; returns when
+    /// `/healthz` answers. The node has no children yet, so it may move to another port when
+    /// its port was taken meanwhile.
+    pub async fn serve(self) -> TestNode {
+        let token = std::fs::read_to_string(self.data_dir.join("operator.token")).expect("enrol wrote operator.token");
+        let pem = std::fs::read(self.data_dir.join("tls/cert.pem")).expect("enrol wrote tls/cert.pem");
+        let division = self.division.clone();
+        let mut node = TestNode {
+            url: format!("https://{}", self.listen),
+            data_dir: self.data_dir,
+            division: self.division,
+            token: token.trim().to_string(),
+            client: pinned_client(&pem),
+            child: None,
+            root: self.root,
+        };
+        for attempt in 0..3 {
+            match node.serve().await {
+                Ok(()) => return node,
+                Err(e) if e.contains("无法监听") && attempt < 2 => {
+                    let listen = format!("127.0.0.1:{}", free_port());
+                    node.set_listen(&listen);
+                }
+                Err(e) => panic!("{division}: {e}"),
+            }
+        }
+        unreachable!("the last attempt panics or returns")
+    }
+}
+
+/// `(seq, hash)` of the entry in a write's answer (`{"entry": {origin, seq, hash}, …}`).
+#[track_caller]
+pub fn entry_head(written: &Value, origin: &str) -> (u64, String) {
+    let entry = &written["entry"];
+    assert_eq!(entry["origin"], origin, "written by {origin}: {written}");
+    (entry["seq"].as_u64().expect("entry.seq"), entry["hash"].as_str().expect("entry.hash").to_string())
+}
+
+/// Waits up to `limit` until `node` holds `origin` at exactly `head` (seq, hash).
+pub async fn wait_head(node: &TestNode, origin: &str, head: &(u64, String), limit: Duration, what: &str) {
+    eventually(what, limit, async || {
+        let heads = fed_heads(node).await;
+        match heads.get(origin) {
+            Some(h) if h == head => Ok(()),
+            other => {
+                let parent = node.fed_status().await["parent"].clone();
+                let parent = if parent.is_null() { String::new() } else { format!("\nits parent link: {parent}") };
+                Err(format!("{} holds {origin} at {other:?}, want {head:?}{parent}", node.division))
+            }
+        }
+    })
+    .await;
+}
+
+/// The invite with its JSON content changed by `edit` and encoded again (`qz1.` + base64url).
+/// The certificate and its fingerprint stay as they were, so only what `edit` changes differs.
+pub fn edit_invite(invite: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let body = invite.trim().strip_prefix("qz1.").expect("an invite starts with qz1.");
+    let json = base64url_decode(body).expect("the invite is base64url");
+    let mut value: Value = serde_json::from_slice(&json).expect("the invite holds JSON");
+    edit(&mut value);
+    format!("qz1.{}", base64url_encode(&serde_json::to_vec(&value).expect("JSON")))
+}
+
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Base64url without padding (RFC 4648 §5), as invites use it.
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(BASE64URL[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// Decodes base64url without padding; `None` for a character outside the alphabet.
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = BASE64URL.iter().position(|&b| b == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}

@@ -158,23 +158,31 @@ fn check_rollback(
 
 async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &DivisionCode) -> Result<(), SyncError> {
     let ours = node.store().heads().await?;
-    let statement = parent_heads(node, parent, parent_division).await?;
-    check_rollback(node, &ours, &statement.heads)?;
-    {
-        let mut s = node.sync_status();
-        s.rollback = None;
-        s.parent_heads = statement.heads.clone();
-    }
+    // Heads signed by a key we do not hold yet mean the parent rotated its key and the entry
+    // announcing it has not reached us: pull anyway (every entry is verified on its own, and a
+    // different history fails the chain check), and check the heads again afterwards.
+    let verified = match parent_heads(node, parent, parent_division).await {
+        Ok(statement) => {
+            check_rollback(node, &ours, &statement.heads)?;
+            let mut s = node.sync_status();
+            s.rollback = None;
+            s.parent_heads = statement.heads;
+            true
+        }
+        Err(SyncError::BadHeads) => false,
+        Err(e) => return Err(e),
+    };
     let me = node.division();
     let after: Vec<String> = ours
         .iter()
         .filter(|(o, _)| DivisionCode::parse(o).is_ok_and(|o| me.is_within(&o) && &o != me))
         .map(|(o, h)| format!("{o}:{}", h.seq))
         .collect();
-    let answer = parent.pull(&after.join(","), MAX_WAIT_SECS).await?;
+    let wait = if verified { MAX_WAIT_SECS } else { 0 };
+    let answer = parent.pull(&after.join(","), wait).await?;
     node.sync_status().last_pull_ok = Some(now());
     if answer.entries.is_empty() {
-        return Ok(());
+        return if verified { Ok(()) } else { Err(SyncError::BadHeads) };
     }
     let entries = answer.entries.into_iter().filter_map(SignedEntryWire::into_unverified).collect();
     let outcomes = node.ingest(&format!("parent {parent_division}"), Scope::Ancestors, entries).await?;
@@ -243,7 +251,14 @@ pub async fn push_round(node: &Node, parent: &ParentClient, parent_division: &Di
     if order.iter().all(|(o, seq)| acks.get(o.as_str()).copied().unwrap_or(0) >= *seq) {
         return Ok(false);
     }
-    let statement = parent_heads(node, parent, parent_division).await?;
+    let statement = match parent_heads(node, parent, parent_division).await {
+        Ok(s) => s,
+        // The parent rotated its key; the pull loop fetches the entry that announces it.
+        Err(SyncError::BadHeads) => {
+            return Err(SyncError::Waiting("上级已更换密钥，等待其登记条目 / parent key rotated".into()));
+        }
+        Err(e) => return Err(e),
+    };
     let theirs: HashMap<&str, u64> = statement.heads.iter().map(|h| (h.origin.as_str(), h.seq)).collect();
     let mut batch: Vec<SignedEntryWire> = Vec::new();
     let mut bytes = 0usize;
