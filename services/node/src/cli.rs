@@ -51,6 +51,10 @@ pub enum Command {
     /// Children of this node: invite, revoke, resolve a fork.
     #[command(subcommand)]
     Child(ChildCommand),
+    /// This node's parent: pin a new certificate or URL (after the parent lost its disk and was
+    /// recovered, or moved).
+    #[command(subcommand)]
+    Parent(ParentCommand),
     /// This node's signing key.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -286,6 +290,26 @@ pub enum ChildCommand {
         key: Option<String>,
         #[arg(long)]
         reason: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParentCommand {
+    /// Pin the parent's new certificate (PEM file, e.g. its tls/cert.pem) and optionally a new
+    /// URL. Takes effect at the next `quanze serve`.
+    Repin {
+        /// The parent's certificate, PEM.
+        #[arg(long)]
+        cert: PathBuf,
+        /// The parent's URL, when it changed.
+        #[arg(long)]
+        url: Option<String>,
+        /// The certificate's SHA-256 fingerprint (hex) as the parent's operator read it to you;
+        /// checked before anything is written.
+        #[arg(long)]
+        fingerprint: String,
         #[command(flatten)]
         node: NodeArgs,
     },

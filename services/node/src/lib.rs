@@ -35,6 +35,7 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(cmd) => commands::log::admin(cmd).await,
         Command::Child(cmd) => commands::fed::child(cmd).await,
         Command::Key(cmd) => commands::fed::key(cmd).await,
+        Command::Parent(cmd) => commands::fed::parent(cmd),
         Command::Status(args) => commands::fed::status(args).await,
         Command::Recover(args) => commands::init::recover(args).await,
         Command::Demo(args) => commands::demo::run(args).await,

@@ -80,6 +80,7 @@ async fn node_info(State(node): State<Node>) -> Result<impl IntoResponse, ApiErr
         "tier": node.tier(),
         "name": node.name(),
         "public_key": node.public_key(),
+        "cert_sha256": crate::federation::invite::fingerprint(node.cert_der()),
         "engine": node.store().engine(),
         "head": head,
         "items": node.store().count_items(node.division()).await?,

@@ -6,7 +6,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{client, load_config};
-use crate::cli::{ChildCommand, KeyCommand, NodeArgs, StatusArgs};
+use anyhow::{Context, bail};
+
+use crate::cli::{ChildCommand, KeyCommand, NodeArgs, ParentCommand, StatusArgs};
+use crate::config::{CONFIG_FILE, ConfigFile, PARENT_CERT_FILE};
+use crate::federation::invite::{fingerprint, pem_to_der};
 
 pub async fn child(cmd: ChildCommand) -> anyhow::Result<()> {
     match cmd {
@@ -34,6 +38,44 @@ pub async fn child(cmd: ChildCommand) -> anyhow::Result<()> {
             println!("已处置 {division} 的分叉（本节点日志 #{}）/ fork resolved", res["seq"]);
         }
     }
+    Ok(())
+}
+
+/// `quanze parent repin`: checks the certificate against the fingerprint, then replaces
+/// `tls/parent.pem` (and the parent URL in `quanze.toml`), each by write-then-rename.
+pub fn parent(cmd: ParentCommand) -> anyhow::Result<()> {
+    let ParentCommand::Repin { cert, url, fingerprint: expected, node } = cmd;
+    let config = load_config(&node)?;
+    if config.federation.parent_division.is_none() {
+        bail!("本节点没有上级（信任根）/ this node has no parent");
+    }
+    let pem = std::fs::read(&cert).with_context(|| format!("无法读取 {}", cert.display()))?;
+    let actual = fingerprint(&pem_to_der(&pem).with_context(|| cert.display().to_string())?);
+    if actual != expected.trim().to_lowercase() {
+        bail!("证书指纹不符：{} 的指纹是 {actual} / fingerprint mismatch", cert.display());
+    }
+    if let Some(u) = &url
+        && !u.starts_with("https://")
+    {
+        bail!("--url 必须以 https:// 开头 / the URL must be https");
+    }
+    let dir = &config.data_dir;
+    let replace = |name: &str, bytes: &[u8]| -> anyhow::Result<()> {
+        let tmp = dir.join(format!("{name}.new"));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, dir.join(name))?;
+        Ok(())
+    };
+    replace(PARENT_CERT_FILE, &pem)?;
+    if let Some(u) = url {
+        let path = dir.join(CONFIG_FILE);
+        let mut file: ConfigFile = toml::from_str(&std::fs::read_to_string(&path)?)?;
+        file.federation.parent_url = Some(u);
+        let header =
+            "# Quanze node configuration. Precedence: this file < QUANZE_* environment < command-line flags.\n";
+        replace(CONFIG_FILE, format!("{header}{}", toml::to_string(&file)?).as_bytes())?;
+    }
+    println!("已固定上级新证书 {actual}；重启节点后生效 / parent certificate pinned; restart the node (quanze serve)");
     Ok(())
 }
 
