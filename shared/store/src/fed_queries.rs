@@ -36,6 +36,24 @@ async fn key_for_in(conn: &mut Conn, origin: &str, seq: u64) -> Result<KeyLookup
     }
 }
 
+/// The key that signed `origin`'s entry `seq` when it was accepted: like `key_for_in`, but a
+/// later revocation does not hide it (entries held from before a revocation stay valid here).
+async fn held_key_in(conn: &mut Conn, origin: &str, seq: u64) -> Result<Option<PublicKey>, StoreError> {
+    let key: Option<String> = sqlx::query_scalar(
+        "SELECT public_key FROM enrolments WHERE division = $1 AND valid_from <= $2 AND public_key IS NOT NULL \
+         ORDER BY valid_from DESC LIMIT 1",
+    )
+    .bind(origin)
+    .bind(to_i64(seq))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let key = match key {
+        Some(k) => Some(k),
+        None => sqlx::query_scalar("SELECT public_key FROM trust_root WHERE division = $1").bind(origin).fetch_optional(&mut *conn).await?,
+    };
+    key.map(|k| k.parse().map_err(|_| StoreError::Corrupt(format!("enrolment key of {origin}")))).transpose()
+}
+
 pub(crate) async fn key_for(pool: &Pool<Db>, origin: &str, seq: u64) -> Result<KeyLookup, StoreError> {
     let mut conn = pool.acquire().await?;
     key_for_in(&mut conn, origin, seq).await
@@ -101,9 +119,13 @@ async fn apply_enrolment_op(tx: &mut Tx, entry: &VerifiedEntry, index: usize, op
     .execute(&mut **tx)
     .await?;
     if matches!(op, Op::Resolve { .. }) {
-        sqlx::query("UPDATE forks SET resolved_by = $1 WHERE origin = $2 AND resolved_by IS NULL")
+        let Op::Resolve { fork_seq, .. } = op else { unreachable!("matched above") };
+        // Only the fork it names (and earlier ones): replaying an old Resolve in a rebuild must
+        // not clear a fork found later.
+        sqlx::query("UPDATE forks SET resolved_by = $1 WHERE origin = $2 AND seq <= $3 AND resolved_by IS NULL")
             .bind(format!("{}#{}", entry.origin(), entry.seq()))
             .bind(&division)
+            .bind(to_i64(*fork_seq))
             .execute(&mut **tx)
             .await?;
     }
@@ -171,8 +193,22 @@ async fn record_refusal(tx: &mut Tx, peer: &str, d: &Delivery) -> Result<(), Sto
 pub(crate) async fn ingest(pool: &Pool<Db>, peer: &str, entries: Vec<UnverifiedEntry>) -> Result<Vec<Delivery>, StoreError> {
     let mut tx = begin_write(pool).await?;
     let mut out = Vec::with_capacity(entries.len());
+    // Origins with an entry parked in this batch: their later entries wait too (they would only
+    // be gaps now), and are not recorded as refusals.
+    let mut parked: Vec<String> = Vec::new();
     for entry in entries {
+        if let Ok((origin, seq)) = entry.claimed_position()
+            && parked.iter().any(|p| p == origin.as_str())
+        {
+            out.push(not_enrolled(origin.as_str(), seq));
+            continue;
+        }
         let d = deliver_one(&mut tx, entry).await?;
+        if let Delivery::Refused { origin, code, .. } = &d
+            && code == "NOT_ENROLLED"
+        {
+            parked.push(origin.clone());
+        }
         record_refusal(&mut tx, peer, &d).await?;
         out.push(d);
     }
@@ -180,6 +216,18 @@ pub(crate) async fn ingest(pool: &Pool<Db>, peer: &str, entries: Vec<UnverifiedE
     Ok(out)
 }
 
+fn not_enrolled(origin: &str, seq: u64) -> Delivery {
+    Delivery::Refused {
+        origin: origin.to_string(),
+        seq,
+        code: "NOT_ENROLLED".into(),
+        message: format!("{origin} 未登记（尚无其登记条目）/ origin not enrolled (yet)"),
+    }
+}
+
+/// Checks in an order that never blames a peer for what it did not do: quarantine, then an
+/// entry already held (duplicate, or fork), then its place in the chain (a gap is only a gap,
+/// whatever key signed it), then the key for that seq, then the signature and the rest.
 async fn deliver_one(tx: &mut Tx, entry: UnverifiedEntry) -> Result<Delivery, StoreError> {
     let refused = |origin: &str, seq: u64, code: &str, message: String| Delivery::Refused {
         origin: origin.to_string(),
@@ -195,20 +243,16 @@ async fn deliver_one(tx: &mut Tx, entry: UnverifiedEntry) -> Result<Delivery, St
     if quarantined_in(tx, &o).await? {
         return Ok(Delivery::Quarantined { origin: o, seq });
     }
-    let key = match key_for_in(tx, &o, seq).await? {
-        KeyLookup::Key(k) => k,
-        KeyLookup::Revoked { from } => {
-            return Ok(refused(&o, seq, "KEY_REVOKED", format!("{o} 的密钥自第 {from} 条起已撤销 / key revoked from seq {from}")));
-        }
-        KeyLookup::Unknown => {
-            return Ok(refused(&o, seq, "NOT_ENROLLED", format!("{o} 未登记（尚无其登记条目）/ origin not enrolled (yet)")));
-        }
-    };
     if let Some(stored) = stored_hash_in(tx, &o, seq).await? {
         if stored.stored_hash() == Some(entry.hash()) {
             return Ok(Delivery::Duplicate { origin: o, seq });
         }
-        if !entry.is_signed_by(&key) {
+        // A fork needs two entries signed by the key that was valid for that seq.
+        let valid = match held_key_in(tx, &o, seq).await? {
+            Some(k) => entry.is_signed_by(&k),
+            None => false,
+        };
+        if !valid {
             let e = quanze_ledger::VerifyError::BadSignature;
             return Ok(refused(&o, seq, e.code(), e.to_string()));
         }
@@ -216,6 +260,18 @@ async fn deliver_one(tx: &mut Tx, entry: UnverifiedEntry) -> Result<Delivery, St
         return Ok(Delivery::Fork { origin: o, seq });
     }
     let head = head_in(tx, &o).await?;
+    let expected = head.map_or(1, |h| h.seq + 1);
+    if seq != expected {
+        let e = quanze_ledger::VerifyError::Gap { expected, found: seq };
+        return Ok(refused(&o, seq, e.code(), e.to_string()));
+    }
+    let key = match key_for_in(tx, &o, seq).await? {
+        KeyLookup::Key(k) => k,
+        KeyLookup::Revoked { from } => {
+            return Ok(refused(&o, seq, "KEY_REVOKED", format!("{o} 的密钥自第 {from} 条起已撤销 / key revoked from seq {from}")));
+        }
+        KeyLookup::Unknown => return Ok(not_enrolled(&o, seq)),
+    };
     let verified = match verify_next(&origin, &key, head.as_ref(), entry) {
         Ok(v) => v,
         Err(e) => return Ok(refused(&o, seq, e.code(), e.to_string())),

@@ -261,9 +261,10 @@ pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u
         for row in &rows {
             let stored = stored_entry(row)?;
             let origin = DivisionCode::parse(&stored.origin).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let key = match key_for_in(&mut tx, origin.as_str(), stored.seq).await? {
-                KeyLookup::Key(k) => Some(k),
-                _ => fallback(&origin, stored.seq),
+            // A held entry was valid when it was accepted: a later revocation does not undo it.
+            let key = match held_key_in(&mut tx, origin.as_str(), stored.seq).await? {
+                Some(k) => Some(k),
+                None => fallback(&origin, stored.seq),
             };
             let key = key.ok_or_else(|| StoreError::Corrupt(format!("no key for entry {origin}#{}", stored.seq)))?;
             let entry = verify_next(&origin, &key, heads.get(&stored.origin), stored.entry)

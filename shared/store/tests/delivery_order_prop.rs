@@ -5,7 +5,7 @@
 //! until nothing changes. Every store must end up holding every entry, with a `snapshot()`
 //! byte-identical across interleavings and to the ancestors-first delivery, no refusal
 //! recorded, and a `rebuild` (with no fallback key) giving the same snapshot.
-//! 64 cases, each with four fresh database files.
+//! 64 cases, each with three fresh database files (most of the time goes to Ed25519 in debug builds).
 
 mod common;
 
@@ -48,7 +48,7 @@ fn case() -> impl Strategy<Value = (Plan, Vec<Delivering>)> {
         let origins: Vec<usize> = (0..4).flat_map(|i| std::iter::repeat_n(i, plan.lens[i])).collect();
         let delivering = (Just(origins).prop_shuffle(), prop::collection::vec(1usize..=5, 1..6))
             .prop_map(|(order, batches)| Delivering { order, batches });
-        (Just(plan), prop::collection::vec(delivering, 3))
+        (Just(plan), prop::collection::vec(delivering, 2))
     })
 }
 

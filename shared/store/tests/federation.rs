@@ -51,6 +51,8 @@ on_each_backend! {
         => sqlite_bad_bytes_gaps_and_wrong_links_are_refused, postgres_bad_bytes_gaps_and_wrong_links_are_refused;
     parked_origin_parks_its_later_entries
         => sqlite_parked_origin_parks_its_later_entries, postgres_parked_origin_parks_its_later_entries;
+    entry_after_a_missing_rotation_is_a_gap
+        => sqlite_entry_after_a_missing_rotation_is_a_gap, postgres_entry_after_a_missing_rotation_is_a_gap;
     rebuild_keeps_a_later_fork_quarantined
         => sqlite_rebuild_keeps_a_later_fork_quarantined, postgres_rebuild_keeps_a_later_fork_quarantined;
     late_revocation_keeps_rebuild_equal_to_incremental
@@ -499,13 +501,33 @@ async fn parked_origin_parks_its_later_entries(store: Store) {
     assert_rebuild_agrees(&store).await;
 }
 
+/// An entry after a gap may be signed by a key the missing entries name (a rotation): the
+/// store cannot judge its signature yet, so it is a gap, not a bad signature charged to the peer.
+async fn entry_after_a_missing_rotation_is_a_gap(store: Store) {
+    let mut fed = rooted(&store).await;
+    let chain = fed.chain();
+    assert_eq!(deliver(&store, &chain).await, each("applied", &chain));
+    let next_key = Enrolment { key: public_of(33).to_hex(), ..fed.county.enrolment("泸县", 3) };
+    let rotation = fed.county.sign(vec![Op::Enroll { enrolment: next_key }]); // #2
+    fed.county.use_key(33);
+    let county3 = fed.county.sign(vec![add(construction_permit())]);
+    let before = store.snapshot().await.unwrap();
+    assert_eq!(deliver(&store, std::slice::from_ref(&county3)).await, ["SEQ_GAP 510521#3"]);
+    assert_eq!(store.snapshot().await.unwrap(), before);
+    let codes: Vec<String> = store.refusals(10).await.unwrap().into_iter().map(|r| r.code).collect();
+    assert_eq!(codes, ["SEQ_GAP"]);
+    let rest = [rotation, county3];
+    assert_eq!(deliver(&store, &rest).await, each("applied", &rest));
+    assert_rebuild_agrees(&store).await;
+}
+
 /// A Resolve of the county's fork at #1, replayed by `rebuild`, must not resolve a later,
 /// unresolved fork of the county: the quarantine survives the rebuild.
 async fn rebuild_keeps_a_later_fork_quarantined(store: Store) {
     let mut fed = rooted(&store).await;
     let chain = fed.chain();
     let county2 = fed.county.sign(vec![add(construction_permit())]);
-    assert_eq!(deliver(&store, &[&chain[..], &[county2.clone()]].concat()).await.len(), 5);
+    assert_eq!(deliver(&store, &[&chain[..], std::slice::from_ref(&county2)].concat()).await.len(), 5);
     let fork1 = Writer::new(LUXIAN, 23).sign(vec![add(water_permit())]);
     let resolve =
         Op::Resolve { enrolment: fed.county.enrolment("泸县", 3), fork_seq: 1, reason: "保留已存分支".into() };
