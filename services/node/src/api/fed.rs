@@ -313,6 +313,18 @@ pub async fn revoke(
             "撤销必须说明理由 / a reason is required",
         ));
     }
+    // Entries this node holds were accepted and relayed: a revocation cannot reach back over
+    // them (nodes that hold them and nodes that do not would disagree).
+    let held = node.store().head(&division).await?.map_or(0, |h| h.seq);
+    if req.after < held {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "REVOKE_BELOW_HEAD",
+            format!(
+                "本节点已接收 {division} 至 #{held}，撤销点不能早于此 / already accepted up to #{held}; use --after {held} or later"
+            ),
+        ));
+    }
     let entry =
         node.write(vec![Op::Revoke { division, after: req.after, reason: req.reason.trim().to_string() }]).await?;
     Ok(Json(serde_json::json!({ "seq": entry.seq(), "hash": entry.hash() })))
