@@ -173,18 +173,51 @@ async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &Divisi
         Err(e) => return Err(e),
     };
     let me = node.division();
-    let after: Vec<String> = ours
+    let mut after: HashMap<String, u64> = ours
         .iter()
         .filter(|(o, _)| DivisionCode::parse(o).is_ok_and(|o| me.is_within(&o) && &o != me))
-        .map(|(o, h)| format!("{o}:{}", h.seq))
+        .map(|(o, h)| (o.clone(), h.seq))
         .collect();
     let wait = if verified { MAX_WAIT_SECS } else { 0 };
-    let answer = parent.pull(&after.join(","), wait).await?;
+    let mut answer = parent.pull(&after_param(&after), wait).await?;
     node.sync_status().last_pull_ok = Some(now());
     if answer.entries.is_empty() {
         return if verified { Ok(()) } else { Err(SyncError::BadHeads) };
     }
-    let entries = answer.entries.into_iter().filter_map(SignedEntryWire::into_unverified).collect();
+    loop {
+        // While this batch is verified and applied, the next one is already on its way.
+        let entries: Vec<_> = answer.entries.into_iter().filter_map(SignedEntryWire::into_unverified).collect();
+        for e in &entries {
+            if let Ok((origin, seq)) = e.claimed_position()
+                && after.get(origin.as_str()).is_none_or(|s| *s < seq)
+            {
+                after.insert(origin.to_string(), seq);
+            }
+        }
+        let prefetch = answer.more.then(|| {
+            let (parent, param) = (parent.clone(), after_param(&after));
+            tokio::spawn(async move { parent.pull(&param, 0).await })
+        });
+        let outcome = ingest_batch(node, parent_division, entries).await;
+        let Some(next) = prefetch else { return outcome };
+        if outcome.is_err() {
+            next.abort();
+            return outcome;
+        }
+        answer = next.await.map_err(|e| SyncError::Call(CallError::Transient(e.to_string())))??;
+        node.sync_status().last_pull_ok = Some(now());
+    }
+}
+
+fn after_param(after: &HashMap<String, u64>) -> String {
+    after.iter().map(|(o, s)| format!("{o}:{s}")).collect::<Vec<_>>().join(",")
+}
+
+async fn ingest_batch(
+    node: &Node,
+    parent_division: &DivisionCode,
+    entries: Vec<quanze_ledger::UnverifiedEntry>,
+) -> Result<(), SyncError> {
     let outcomes = node.ingest(&format!("parent {parent_division}"), Scope::Ancestors, entries).await?;
     let parked = |d: &&Delivery| matches!(d, Delivery::Refused { code, .. } if code == "NOT_ENROLLED");
     let refused: Vec<String> = outcomes.iter().filter(|d| d.is_refusal() && !parked(d)).map(describe).collect();
