@@ -90,7 +90,11 @@ pub async fn run(
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
-    let server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle.clone());
+    // TCP_NODELAY: a long-poll answer is one small write that must leave at once (Nagle plus
+    // delayed ACKs would add ~40 ms per hop).
+    let server = axum_server::from_tcp_rustls(listener, tls)?
+        .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
+        .handle(handle.clone());
     let app = crate::api::router(node.clone());
     tracing::info!(%addr, division = %node.division(), name = node.name(), "serving HTTPS");
     let serving = tokio::spawn(async move { server.serve(app.into_make_service()).await });
