@@ -71,7 +71,7 @@ pub async fn run(
         verdict(b.p99 < 1000.0)
     );
     println!(
-        "| c) bytes on the wire per op (pull of the city's log) | identity {:.0} B/op, gzip {:.0} B/op ({:.1}×) | |",
+        "| c) bytes on the wire per op (the township's pull from the county) | identity {:.0} B/op, gzip {:.0} B/op ({:.1}×) | |",
         c.identity_per_op,
         c.gzip_per_op,
         c.identity_per_op / c.gzip_per_op.max(1.0)
