@@ -125,14 +125,26 @@ async fn join(
     extra_names: &[String],
     recovering: bool,
 ) -> anyhow::Result<Initialised> {
+    let existed = node.data_dir.exists();
     prepare_dir(&node.data_dir)?;
     let cert_pem = der_to_pem(&invite.cert_der()?);
     let parent = ParentClient::new(&invite.parent_url, cert_pem.as_bytes())?;
     let key = NodeKey::generate()?;
-    let answer = parent
+    let answer = match parent
         .enroll(&EnrollRequest { token: invite.token.clone(), public_key: key.public().to_hex(), recover: recovering })
         .await
-        .with_context(|| format!("向上级 {} 登记失败 / enrolment with the parent failed", invite.parent_url))?;
+    {
+        Ok(a) => a,
+        Err(e) => {
+            // Nothing was written yet: leave no empty directory behind that we made.
+            if !existed {
+                let _ = std::fs::remove_dir(node.data_dir.join("tls"));
+                let _ = std::fs::remove_dir(&node.data_dir);
+            }
+            return Err(anyhow::Error::new(e)
+                .context(format!("向上级 {} 登记失败 / enrolment with the parent failed", invite.parent_url)));
+        }
+    };
     if answer.recovery != recovering {
         if answer.recovery {
             bail!(
