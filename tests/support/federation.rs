@@ -16,7 +16,7 @@ use quanze_ledger::{ChainHead, Hash, NodeKey};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{TestNode, describe, free_port, install_crypto_provider, pinned_client, quanze};
+use crate::{TestNode, describe, free_port, install_crypto_provider, quanze};
 
 /// The four tiers, top down: (tier, division, name).
 pub const TIERS: [(&str, &str, &str); 4] = [
@@ -120,27 +120,22 @@ impl TestNode {
         ];
         let out = quanze(args).await;
         assert!(out.status.success(), "quanze init --join ({division}) failed: {}", describe(&out));
-        let token = std::fs::read_to_string(data_dir.join("operator.token")).expect("init wrote operator.token");
-        let pem = std::fs::read(data_dir.join("tls/cert.pem")).expect("init wrote tls/cert.pem");
-        let mut node = TestNode {
-            url: format!("https://{listen}"),
-            data_dir,
-            division: division.to_string(),
-            token: token.trim().to_string(),
-            client: pinned_client(&pem),
-            child: None,
-            root,
-        };
-        // The port can be taken between `free_port` and `serve`. Nothing points at this node
-        // yet (it has no children), so it may move to another port.
+        let mut node = TestNode::open(root, data_dir, &listen, division);
+        node.serve_anywhere().await;
+        node
+    }
+
+    /// `quanze serve`, moving to another free port when the chosen one was taken meanwhile
+    /// (allowed while nothing points at this node: it has no children yet).
+    async fn serve_anywhere(&mut self) {
         for attempt in 0..3 {
-            match node.serve().await {
-                Ok(()) => return node,
+            match self.serve().await {
+                Ok(()) => return,
                 Err(e) if e.contains("无法监听") && attempt < 2 => {
                     let listen = format!("127.0.0.1:{}", free_port());
-                    node.set_listen(&listen);
+                    self.set_listen(&listen);
                 }
-                Err(e) => panic!("{division}: {e}"),
+                Err(e) => panic!("{}: {e}", self.division),
             }
         }
         unreachable!("the last attempt panics or returns")
@@ -386,29 +381,9 @@ impl NewNode {
     /// `/healthz` answers. The node has no children yet, so it may move to another port when
     /// its port was taken meanwhile.
     pub async fn serve(self) -> TestNode {
-        let token = std::fs::read_to_string(self.data_dir.join("operator.token")).expect("enrol wrote operator.token");
-        let pem = std::fs::read(self.data_dir.join("tls/cert.pem")).expect("enrol wrote tls/cert.pem");
-        let division = self.division.clone();
-        let mut node = TestNode {
-            url: format!("https://{}", self.listen),
-            data_dir: self.data_dir,
-            division: self.division,
-            token: token.trim().to_string(),
-            client: pinned_client(&pem),
-            child: None,
-            root: self.root,
-        };
-        for attempt in 0..3 {
-            match node.serve().await {
-                Ok(()) => return node,
-                Err(e) if e.contains("无法监听") && attempt < 2 => {
-                    let listen = format!("127.0.0.1:{}", free_port());
-                    node.set_listen(&listen);
-                }
-                Err(e) => panic!("{division}: {e}"),
-            }
-        }
-        unreachable!("the last attempt panics or returns")
+        let mut node = TestNode::open(self.root, self.data_dir, &self.listen, &self.division);
+        node.serve_anywhere().await;
+        node
     }
 }
 

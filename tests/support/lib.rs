@@ -263,9 +263,17 @@ impl TestNode {
         if !out.status.success() {
             return Err(format!("quanze init failed: {}", describe(&out)));
         }
+        let mut node = TestNode::open(root, data_dir, &listen, division);
+        node.serve().await?;
+        Ok(node)
+    }
+
+    /// A handle on a node that `quanze init` made in `data_dir` (not started): reads its
+    /// operator token and certificate.
+    pub(crate) fn open(root: TempDir, data_dir: PathBuf, listen: &str, division: &str) -> TestNode {
         let token = std::fs::read_to_string(data_dir.join("operator.token")).expect("init wrote operator.token");
         let pem = std::fs::read(data_dir.join("tls/cert.pem")).expect("init wrote tls/cert.pem");
-        let mut node = TestNode {
+        TestNode {
             url: format!("https://{listen}"),
             data_dir,
             division: division.to_string(),
@@ -273,9 +281,7 @@ impl TestNode {
             client: pinned_client(&pem),
             child: None,
             root,
-        };
-        node.serve().await?;
-        Ok(node)
+        }
     }
 
     /// Spawns `quanze serve` on the data directory and waits for `/healthz`.

@@ -89,14 +89,22 @@ pub struct InitArgs {
     /// Join the federation with the invite printed by the parent's `quanze child invite`.
     #[arg(long, conflicts_with_all = ["tier", "division", "name"])]
     pub join: Option<String>,
+    #[command(flatten)]
+    pub address: AddressArgs,
+    #[command(flatten)]
+    pub node: NodeArgs,
+}
+
+/// How children and clients reach a new node: its public URL and the names its certificate
+/// carries.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AddressArgs {
     /// The URL children will reach this node at (default: https://<listen>).
     #[arg(long)]
     pub public_url: Option<String>,
     /// Extra host names or IPs for the TLS certificate (localhost and 127.0.0.1 are always in).
     #[arg(long = "san")]
     pub extra_names: Vec<String>,
-    #[command(flatten)]
-    pub node: NodeArgs,
 }
 
 /// Elements of an item given as flags.
@@ -334,12 +342,8 @@ pub struct RecoverArgs {
     /// A new invite from the parent for this same division.
     #[arg(long = "join-again")]
     pub join_again: String,
-    /// The URL children will reach this node at (default: https://<listen>).
-    #[arg(long)]
-    pub public_url: Option<String>,
-    /// Extra host names or IPs for the TLS certificate.
-    #[arg(long = "san")]
-    pub extra_names: Vec<String>,
+    #[command(flatten)]
+    pub address: AddressArgs,
     #[command(flatten)]
     pub node: NodeArgs,
 }

@@ -124,8 +124,7 @@ async fn join(parent: &DemoNode, dir: &Path, division: &str, tier: Tier, name: &
         name: None,
         standalone: false,
         join: Some(res["invite"].as_str().context("invite")?.to_string()),
-        public_url: None,
-        extra_names: vec![],
+        address: Default::default(),
         node: NodeArgs {
             data_dir: dir.to_path_buf(),
             database_url: None,
@@ -143,8 +142,14 @@ async fn ingest_over_https(root: &Path, entries: usize, ops_per_entry: usize) ->
     eprintln!("a) preparing: {entries} entries × {ops_per_entry} ops in the city's log");
     let (p_dir, c_dir, k_dir) = (root.join("510000"), root.join("510500"), root.join("510521"));
     let args = NodeArgs { data_dir: p_dir.clone(), database_url: None, listen: Some(free_listen()?), node_url: None };
-    crate::commands::init::make_root(&args, Tier::Province, DivisionCode::parse("510000")?, "四川省", None, &[])
-        .await?;
+    crate::commands::init::make_root(
+        &args,
+        Tier::Province,
+        DivisionCode::parse("510000")?,
+        "四川省",
+        &Default::default(),
+    )
+    .await?;
     let mut province = spawn_node(&p_dir, "510000", "四川省").await?;
     join(&province, &c_dir, "510500", Tier::City, "泸州市").await?;
     let mut city = spawn_node(&c_dir, "510500", "泸州市").await?;

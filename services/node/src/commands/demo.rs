@@ -115,8 +115,14 @@ pub async fn start_federation(root: &Path) -> anyhow::Result<Vec<DemoNode>> {
             NodeArgs { data_dir: dir.clone(), database_url: None, listen: Some(free_listen()?), node_url: None };
         match nodes.last() {
             None => {
-                crate::commands::init::make_root(&node_args, tier, DivisionCode::parse(division)?, name, None, &[])
-                    .await?;
+                crate::commands::init::make_root(
+                    &node_args,
+                    tier,
+                    DivisionCode::parse(division)?,
+                    name,
+                    &Default::default(),
+                )
+                .await?;
             }
             Some(parent) => {
                 let body = json!({ "division": division, "tier": tier.key(), "name": name, "ttl_hours": 1 });
@@ -128,8 +134,7 @@ pub async fn start_federation(root: &Path) -> anyhow::Result<Vec<DemoNode>> {
                     name: None,
                     standalone: false,
                     join: Some(invite),
-                    public_url: None,
-                    extra_names: vec![],
+                    address: Default::default(),
                     node: node_args,
                 };
                 crate::commands::init::init(&args).await?;

@@ -18,7 +18,7 @@ use quanze_domain::{DivisionCode, Tier};
 use quanze_ledger::{NodeKey, SignedEntryWire};
 use quanze_store::Store;
 
-use crate::cli::{InitArgs, NodeArgs, RecoverArgs};
+use crate::cli::{AddressArgs, InitArgs, NodeArgs, RecoverArgs};
 use crate::config::{
     self, CERT_FILE, CERT_KEY_FILE, ConfigFile, DatabaseSection, FederationSection, KEY_FILE, NodeSection,
     PARENT_CERT_FILE, ServerSection, TOKEN_FILE,
@@ -65,7 +65,7 @@ fn print_made(made: &Initialised, dir: &Path) {
 pub async fn init(args: &InitArgs) -> anyhow::Result<Initialised> {
     if let Some(invite) = &args.join {
         let invite = Invite::decode(invite, Utc::now()).context("--join")?;
-        return join(&invite, &args.node, args.public_url.clone(), &args.extra_names, false).await;
+        return join(&invite, &args.node, &args.address, false).await;
     }
     let (Some(tier), Some(division), Some(name)) = (&args.tier, &args.division, &args.name) else {
         bail!("需要 --tier、--division 和 --name，或 --join / need --tier, --division and --name, or --join");
@@ -79,7 +79,7 @@ pub async fn init(args: &InitArgs) -> anyhow::Result<Initialised> {
         );
     }
     let division = DivisionCode::parse_for(division, tier).with_context(|| format!("--division {division}"))?;
-    make_root(&args.node, tier, division, name, args.public_url.clone(), &args.extra_names).await
+    make_root(&args.node, tier, division, name, &args.address).await
 }
 
 /// A node that is its own root of trust (the province; or a standalone node for benchmarks).
@@ -88,8 +88,7 @@ pub async fn make_root(
     tier: Tier,
     division: DivisionCode,
     name: &str,
-    public_url: Option<String>,
-    extra_names: &[String],
+    address: &AddressArgs,
 ) -> anyhow::Result<Initialised> {
     let name = name.trim();
     if name.is_empty() {
@@ -103,14 +102,7 @@ pub async fn make_root(
         parent_url: None,
         parent_division: None,
     };
-    let file = node_files(
-        node,
-        NodeSection { tier, division, name: name.to_string() },
-        public_url,
-        federation,
-        &key,
-        extra_names,
-    )?;
+    let file = node_files(node, NodeSection { tier, division, name: name.to_string() }, address, federation, &key)?;
     let store = open_store(node, &file).await?;
     store.set_trust_root(&file.node.division, &key.public()).await?;
     store.close().await;
@@ -121,8 +113,7 @@ pub async fn make_root(
 async fn join(
     invite: &Invite,
     node: &NodeArgs,
-    public_url: Option<String>,
-    extra_names: &[String],
+    address: &AddressArgs,
     recovering: bool,
 ) -> anyhow::Result<Initialised> {
     let existed = node.data_dir.exists();
@@ -167,7 +158,7 @@ async fn join(
         parent_division: Some(invite.parent_division.clone()),
     };
     let section = NodeSection { tier: invite.tier, division: invite.division.clone(), name: invite.name.clone() };
-    let file = node_files(node, section, public_url, federation, &key, extra_names)?;
+    let file = node_files(node, section, address, federation, &key)?;
     std::fs::write(node.data_dir.join(PARENT_CERT_FILE), cert_pem)?;
     let store = open_store(node, &file).await?;
     let root_key = invite.root_key.parse().context("root key")?;
@@ -179,7 +170,7 @@ async fn join(
 /// `quanze recover --join-again INVITE`.
 pub async fn recover(args: RecoverArgs) -> anyhow::Result<()> {
     let invite = Invite::decode(&args.join_again, Utc::now()).context("--join-again")?;
-    let made = join(&invite, &args.node, args.public_url.clone(), &args.extra_names, true).await?;
+    let made = join(&invite, &args.node, &args.address, true).await?;
     let enrolled = made.enrolled.as_ref().context("enrolment answer")?;
     let continue_at = enrolled.enrolment.valid_from;
     let config = crate::commands::load_config(&args.node)?;
@@ -241,10 +232,9 @@ pub async fn recover(args: RecoverArgs) -> anyhow::Result<()> {
 fn node_files(
     node: &NodeArgs,
     section: NodeSection,
-    public_url: Option<String>,
+    address: &AddressArgs,
     federation: FederationSection,
     key: &NodeKey,
-    extra_names: &[String],
 ) -> anyhow::Result<ConfigFile> {
     let dir = &node.data_dir;
     let listen = node.listen.clone().unwrap_or_else(|| config::DEFAULT_LISTEN.to_string());
@@ -252,11 +242,11 @@ fn node_files(
     write_secret(&dir.join(KEY_FILE), &key.to_seed_hex())?;
     write_secret(&dir.join(TOKEN_FILE), &new_token()?)?;
     let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
-    names.extend(extra_names.iter().cloned());
+    names.extend(address.extra_names.iter().cloned());
     crate::tls::make_self_signed(&dir.join(CERT_FILE), &dir.join(CERT_KEY_FILE), &names)?;
     let file = ConfigFile {
         node: section,
-        server: ServerSection { listen, public_url },
+        server: ServerSection { listen, public_url: address.public_url.clone() },
         database: DatabaseSection { url: node.database_url.clone().unwrap_or_default() },
         federation,
     };
@@ -280,7 +270,7 @@ pub async fn init_and_open_luxian(
     dir: &Path,
 ) -> anyhow::Result<(Initialised, crate::config::Config, crate::state::Node)> {
     let node = NodeArgs { data_dir: dir.to_path_buf(), database_url: None, listen: None, node_url: None };
-    let made = make_root(&node, Tier::County, DivisionCode::parse("510521")?, "泸县", None, &[]).await?;
+    let made = make_root(&node, Tier::County, DivisionCode::parse("510521")?, "泸县", &AddressArgs::default()).await?;
     let config = crate::config::Config::load(dir, &crate::config::Overrides::default())?;
     let opened = crate::server::open_node(&config).await?;
     Ok((made, config, opened))
