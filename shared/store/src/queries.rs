@@ -115,15 +115,16 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
 const INSERT_ITEM: &str = "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO NOTHING";
 
-/// Writes an item row: a new row (refused when the code exists: returns false) or, with
-/// `replace`, the new state of an existing item.
-async fn write_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry, replace: bool) -> Result<bool, StoreError> {
-    const REPLACE: &str = "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO UPDATE SET name = excluded.name, \
-         category = excluded.category, status = excluded.status, implementing_body = excluded.implementing_body, \
-         data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at";
+/// An item-row statement (`INSERT_ITEM` or its upsert) with every column bound.
+fn item_query<'q>(
+    sql: &'static str,
+    node: &'q str,
+    item: &'q PowerItem,
+    seq: u64,
+    at: &'q str,
+) -> Result<sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>, StoreError> {
     let data = serde_json::to_string(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let done = sqlx::query(if replace { REPLACE } else { INSERT_ITEM })
+    Ok(sqlx::query(sql)
         .bind(node)
         .bind(item.code.as_str())
         .bind(item.name.as_str())
@@ -131,8 +132,18 @@ async fn write_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedE
         .bind(item.status.key())
         .bind(item.implementing_body.as_str())
         .bind(data)
-        .bind(to_i64(entry.seq()))
-        .bind(entry.body().at.as_str())
+        .bind(to_i64(seq))
+        .bind(at))
+}
+
+/// Writes an item row: a new row (refused when the code exists: returns false) or, with
+/// `replace`, the new state of an existing item.
+async fn write_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry, replace: bool) -> Result<bool, StoreError> {
+    const REPLACE: &str = "INSERT INTO items (node, code, name, category, status, implementing_body, data, last_seq, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node, code) DO UPDATE SET name = excluded.name, \
+         category = excluded.category, status = excluded.status, implementing_body = excluded.implementing_body, \
+         data = excluded.data, last_seq = excluded.last_seq, updated_at = excluded.updated_at";
+    let done = item_query(if replace { REPLACE } else { INSERT_ITEM }, node, item, entry.seq(), &entry.body().at)?
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -320,17 +331,7 @@ pub(crate) async fn raw_insert_items(
 ) -> Result<(), StoreError> {
     let mut tx = begin_write(pool).await?;
     for item in items {
-        let data = serde_json::to_string(&item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(INSERT_ITEM)
-            .bind(node)
-            .bind(item.code.as_str())
-            .bind(item.name.as_str())
-            .bind(item.category.key())
-            .bind(item.status.key())
-            .bind(item.implementing_body.as_str())
-            .bind(data)
-            .bind(0i64)
-            .bind("")
+        item_query(INSERT_ITEM, node, &item, 0, "")?
             .execute(&mut *tx)
             .await?;
     }
