@@ -288,7 +288,12 @@ async fn drive(nodes: &[DemoNode]) -> anyhow::Result<()> {
         "8",
         &format!("省级节点持有福集镇日志 {entries} 条，签名由福集镇密钥验证 / the province holds the township's log"),
     );
-    let forged = json!({ "from": "510521", "entries": [{ "body": "{\"at\":\"2026-01-01T00:00:00.000Z\",\"op\":[],\"origin\":\"510521\",\"seq\":99,\"v\":1}", "sig": "00".repeat(64), "hash": "00".repeat(32) }] });
+    // The county's next entry, with a signature that is not the county's.
+    let next = city.heads().await?.iter().find(|h| h.0 == "510521").map_or(1, |h| h.1 + 1);
+    let body =
+        format!("{{\"at\":\"2026-01-01T00:00:00.000Z\",\"op\":[],\"origin\":\"510521\",\"seq\":{next},\"v\":1}}");
+    let forged =
+        json!({ "from": "510521", "entries": [{ "body": body, "sig": "00".repeat(64), "hash": "00".repeat(32) }] });
     let res = city.api.send_json(Method::POST, "/api/v1/fed/push", &forged).await?;
     let outcome = &res["deliveries"][0];
     step(
