@@ -10,6 +10,10 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Run the node's clock from this instant (RFC 3339, or a day taken as 09:00 China time)
+    /// instead of the system time: to rehearse deadlines. Entries are signed with this time.
+    #[arg(long, env = "QUANZE_NOW", global = true)]
+    pub now: Option<String>,
 }
 
 /// Where the node lives and how to reach it; shared by most commands.

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod federation;
@@ -25,6 +26,11 @@ use crate::cli::{Cli, Command, NodeArgs};
 
 /// Runs one parsed command line.
 pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
+    let clock = clock::Clock::from_arg(cli.now.as_deref())?;
+    if clock.is_shifted() {
+        tracing::warn!(now = %clock.now(), "the node's clock is shifted by --now / QUANZE_NOW");
+    }
+    clock::set_process_clock(clock);
     match cli.command {
         Command::Init(args) => commands::init::run(args).await,
         Command::Serve(args) => serve(args).await,

@@ -12,12 +12,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::Utc;
 use quanze_domain::{DivisionCode, Op, Tier};
 use quanze_ledger::{ChainHead, LedgerError, NodeKey, PublicKey, UnverifiedEntry, VerifiedEntry, sign_entry};
 use quanze_store::{Delivery, Store, StoreError};
 use tokio::sync::{Mutex, watch};
 
+use crate::clock::Clock;
 use crate::federation::SyncStatus;
 
 /// Counters shown on `/metrics`.
@@ -66,6 +66,8 @@ struct NodeInner {
     /// The public half of the writer's key, readable without waiting for the writer.
     public: std::sync::RwLock<PublicKey>,
     counters: Counters,
+    /// Signs entries' times and tells today's date.
+    clock: Clock,
 }
 
 /// Why a write failed.
@@ -126,6 +128,7 @@ impl Node {
                 sync: std::sync::Mutex::new(SyncStatus::default()),
                 closing: std::sync::atomic::AtomicBool::new(false),
                 counters: Counters::default(),
+                clock: crate::clock::process_clock(),
             }),
         })
     }
@@ -210,6 +213,16 @@ impl Node {
         entry
     }
 
+    /// The node's clock (the system's, or shifted by `--now`).
+    pub fn clock(&self) -> Clock {
+        self.inner.clock
+    }
+
+    /// Today in China Standard Time, by the node's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.inner.clock.today()
+    }
+
     /// A receiver that changes after every commit.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.inner.changes.subscribe()
@@ -242,7 +255,7 @@ impl Node {
 
     async fn write_locked(&self, writer: &mut Writer, ops: Vec<Op>) -> Result<VerifiedEntry, WriteError> {
         let n_ops = ops.len() as u64;
-        let entry = sign_entry(&writer.key, &self.inner.division, writer.head.as_ref(), Utc::now(), ops)?;
+        let entry = sign_entry(&writer.key, &self.inner.division, writer.head.as_ref(), self.inner.clock.now(), ops)?;
         match self.inner.store.append(std::slice::from_ref(&entry)).await {
             Ok(()) => {
                 writer.head = Some(entry.head());

@@ -24,6 +24,12 @@ pub enum AuthorityError {
     RotationNotAhead { seq: u64, valid_from: u64 },
     #[error("生效序号必须至少为 1 / valid_from must be at least 1")]
     ValidFromZero,
+    #[error(
+        "{origin}（{tier}级）不是 {affected} 级的上级，不能向其公布目录 / only an ancestor publishes catalogue changes for lower tiers"
+    )]
+    NotAboveTier { origin: DivisionCode, tier: crate::Tier, affected: crate::Tier },
+    #[error("只有根节点 {root} 能发布节假日安排，{origin} 不能 / only the root publishes the calendar")]
+    NotRoot { origin: DivisionCode, root: DivisionCode },
 }
 
 /// Checks that `origin` may write `op` in its entry number `seq`.
@@ -48,6 +54,25 @@ pub fn authorise(origin: &DivisionCode, seq: u64, op: &Op) -> Result<(), Authori
             parent_of(origin, &enrolment.division)
         }
         Op::Revoke { division, .. } => parent_of(origin, division),
+        Op::Publish { publication } => {
+            let tier = origin.tier();
+            match publication.tiers.iter().find(|t| **t <= tier) {
+                Some(affected) => {
+                    Err(AuthorityError::NotAboveTier { origin: origin.clone(), tier, affected: *affected })
+                }
+                None => Ok(()),
+            }
+        }
+        // Only the root publishes the calendar: the store checks the origin against the trust
+        // root it holds (this rule does not know the root).
+        Op::CalendarYear { .. } => Ok(()),
+        // About the origin's own tasks, policy and filings; the store checks the publication
+        // applies to the origin.
+        Op::ReconAdopt { .. }
+        | Op::ReconDeviate { .. }
+        | Op::ReconNotApplicable { .. }
+        | Op::Policy { .. }
+        | Op::RequestFile { .. } => Ok(()),
         Op::Resolve { enrolment, .. } => {
             check_enrolment(enrolment)?;
             if &enrolment.division == origin || !enrolment.division.is_within(origin) {
@@ -156,6 +181,36 @@ mod tests {
         assert!(authorise(&d("510521"), 1, &resolve("510521100")).is_ok());
         assert!(authorise(&d("510521"), 1, &resolve("510521")).is_err());
         assert!(authorise(&d("510521100"), 1, &resolve("510521")).is_err());
+    }
+
+    fn publication(tiers: Vec<Tier>) -> Op {
+        Op::Publish {
+            publication: crate::catalogue::Publication {
+                doc_no: "川委办〔2015〕17号".into(),
+                title: "省市县三级权责清单".into(),
+                published: "2025-09-28".parse().unwrap(),
+                effective: "2025-09-28".parse().unwrap(),
+                tiers,
+                window: Default::default(),
+                changes: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn only_an_ancestor_tier_publishes_a_catalogue() {
+        let (province, city, county) = (d("510000"), d("510500"), d("510521"));
+        assert!(authorise(&province, 1, &publication(vec![Tier::City, Tier::County, Tier::Township])).is_ok());
+        assert!(authorise(&city, 1, &publication(vec![Tier::County, Tier::Township])).is_ok());
+        assert_eq!(
+            authorise(&county, 1, &publication(vec![Tier::Province])),
+            Err(AuthorityError::NotAboveTier { origin: county.clone(), tier: Tier::County, affected: Tier::Province })
+        );
+        assert!(matches!(
+            authorise(&city, 1, &publication(vec![Tier::City, Tier::County])),
+            Err(AuthorityError::NotAboveTier { affected: Tier::City, .. })
+        ));
+        assert!(authorise(&d("510521100"), 1, &publication(vec![Tier::Township])).is_err());
     }
 
     proptest! {

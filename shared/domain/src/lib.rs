@@ -5,6 +5,8 @@
 //! node (`quanze-node`) call these rules; they never re-implement them.
 
 pub mod authority;
+pub mod calendar;
+pub mod catalogue;
 pub mod category;
 pub mod codes;
 pub mod division;
@@ -12,10 +14,14 @@ pub mod import;
 pub mod item;
 pub mod list;
 pub mod ops;
+pub mod recon;
+pub mod requests;
 pub mod sample;
 pub mod tier;
 
 pub use authority::{AuthorityError, authorise};
+pub use calendar::{Calendar, CalendarError, DayUnit, Holiday, HolidayYear, Window};
+pub use catalogue::{CatalogueChange, CatalogueError, CatalogueItem, Expect, PubRef, Publication, Requirement};
 pub use category::Category;
 pub use codes::{CodeWarning, ItemCode};
 pub use division::{DivisionCode, DivisionError};
@@ -23,4 +29,6 @@ pub use import::{ImportError, ImportFormat, ParsedBatch, UnknownFormat, items_to
 pub use item::{Citation, Field, FieldError, FlowStep, ItemPatch, ItemStatus, PowerItem, TimeLimit};
 pub use list::{RowError, RowWarning, validate_batch, validate_rows};
 pub use ops::{Enrolment, Op, RuleError, apply_item_op};
+pub use recon::{Progress, ReconError, Resolution, TaskStatus};
+pub use requests::{Filing, FilingError, Trigger};
 pub use tier::Tier;

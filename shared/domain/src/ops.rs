@@ -2,13 +2,17 @@
 //!
 //! Owns the op vocabulary (`Op`) and `apply_item_op`: given the item as it stands (or none), the
 //! item after the op, or why the op is refused. Storage decides where items live; this module
-//! decides what is allowed. Who may write which op is `authority.rs`. Later op kinds
-//! (catalogue, grants, seals) join `Op`.
+//! decides what is allowed. Who may write which op is `authority.rs`. Catalogue publications
+//! are planned in `catalogue.rs`, reconciliation in `recon.rs`, filings in `requests.rs`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::{CalendarError, HolidayYear, Window};
+use crate::catalogue::{CatalogueError, PubRef, Publication};
 use crate::division::DivisionCode;
 use crate::item::{FieldError, ItemPatch, ItemStatus, PowerItem};
+use crate::recon::ReconError;
+use crate::requests::{Filing, FilingError};
 use crate::tier::Tier;
 
 /// A node's enrolment in the federation: who it is and which key signs its log from which seq.
@@ -71,6 +75,40 @@ pub enum Op {
     /// node continues under `enrolment` from its `valid_from`.
     #[serde(rename = "node.resolve")]
     Resolve { enrolment: Enrolment, fork_seq: u64, reason: String },
+    /// The official holiday arrangement of one year (root only): every node counts working days
+    /// with the years its root published.
+    #[serde(rename = "calendar.year")]
+    CalendarYear { year: HolidayYear },
+    /// A catalogue change for lower tiers (目录公布), one document.
+    #[serde(rename = "catalogue.publish")]
+    Publish { publication: Publication },
+    /// The origin's list now meets the publication for `codes` (the entry's item ops did it);
+    /// no codes: every requirement of the origin's tier.
+    #[serde(rename = "recon.adopt")]
+    ReconAdopt {
+        publication: PubRef,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        codes: Vec<String>,
+    },
+    /// The origin keeps its list different from the publication for `codes` (no codes: every
+    /// unresolved one), with the reason and the legal basis.
+    #[serde(rename = "recon.deviate")]
+    ReconDeviate {
+        publication: PubRef,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        codes: Vec<String>,
+        reason: String,
+        basis: String,
+    },
+    /// The publication does not apply to the origin, with the reason.
+    #[serde(rename = "recon.not_applicable")]
+    ReconNotApplicable { publication: PubRef, reason: String },
+    /// The origin's policy: how soon after a trigger its departments must file adjustments.
+    #[serde(rename = "node.policy")]
+    Policy { request_window: Window },
+    /// A department filed an adjustment request (调整申请) with the origin.
+    #[serde(rename = "request.file")]
+    RequestFile { filing: Filing },
 }
 
 impl Op {
@@ -96,6 +134,13 @@ impl Op {
             Op::Enroll { .. } => "node.enroll",
             Op::Revoke { .. } => "node.revoke",
             Op::Resolve { .. } => "node.resolve",
+            Op::CalendarYear { .. } => "calendar.year",
+            Op::Publish { .. } => "catalogue.publish",
+            Op::ReconAdopt { .. } => "recon.adopt",
+            Op::ReconDeviate { .. } => "recon.deviate",
+            Op::ReconNotApplicable { .. } => "recon.not_applicable",
+            Op::Policy { .. } => "node.policy",
+            Op::RequestFile { .. } => "request.file",
         }
     }
 
@@ -136,6 +181,14 @@ pub enum RuleError {
     MissingReason(String),
     #[error("操作 {0} 不是事项操作 / not an item op")]
     NotAnItemOp(&'static str),
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error(transparent)]
+    Recon(#[from] ReconError),
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    #[error(transparent)]
+    Filing(#[from] FilingError),
 }
 
 /// Applies `op` to `current` (the item with the op's code, if the list has one) and returns the

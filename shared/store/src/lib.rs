@@ -19,8 +19,8 @@ use quanze_domain::{DivisionCode, PowerItem};
 use quanze_ledger::{ChainHead, PublicKey, UnverifiedEntry, VerifiedEntry};
 
 pub use types::{
-    Delivery, Engine, EnrolmentRow, ForkRow, InviteRow, ItemFilter, ItemRow, KeyLookup, Page, RefusalRow, StoreError,
-    StoredEntry,
+    CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, InviteRow, ItemFilter, ItemRow, KeyLookup, Page,
+    PublicationRow, RefusalRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
 };
 
 /// The format marker written by the first migration; a database without it is not ours.
@@ -222,6 +222,60 @@ impl Store {
 
     pub async fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
         on_backend!(self, set_state(key, value))
+    }
+
+    /// The working-day calendar as the root published it (empty when nothing arrived yet).
+    pub async fn calendar(&self) -> Result<quanze_domain::calendar::Calendar, StoreError> {
+        on_backend!(self, calendar())
+    }
+
+    /// Every publication held, by publication date.
+    pub async fn publications(&self) -> Result<Vec<PublicationRow>, StoreError> {
+        on_backend!(self, publications())
+    }
+
+    /// The publication carried by entry `origin#seq`.
+    pub async fn publication(&self, origin: &DivisionCode, seq: u64) -> Result<Option<PublicationRow>, StoreError> {
+        on_backend!(self, publication(origin.as_str(), seq))
+    }
+
+    /// Publications with document number `doc_no` (one, unless two publishers reused it).
+    pub async fn publications_by_doc_no(&self, doc_no: &str) -> Result<Vec<PublicationRow>, StoreError> {
+        on_backend!(self, publications_by_doc_no(doc_no))
+    }
+
+    /// Tasks of a publication that nodes acted on (a node without a row has not acted).
+    pub async fn tasks_of_publication(&self, origin: &DivisionCode, seq: u64) -> Result<Vec<TaskRow>, StoreError> {
+        on_backend!(self, tasks_of_publication(origin.as_str(), seq))
+    }
+
+    /// Tasks one node acted on.
+    pub async fn tasks_of_node(&self, node: &DivisionCode) -> Result<Vec<TaskRow>, StoreError> {
+        on_backend!(self, tasks_of_node(node.as_str()))
+    }
+
+    /// How each code of one node's task was resolved.
+    pub async fn task_codes(
+        &self,
+        node: &DivisionCode,
+        publication: &quanze_domain::PubRef,
+    ) -> Result<Vec<TaskCodeRow>, StoreError> {
+        on_backend!(self, task_codes(node.as_str(), publication.origin.as_str(), publication.seq))
+    }
+
+    /// Catalogue items of the given publishers.
+    pub async fn catalogue(&self, publishers: &[String]) -> Result<Vec<CatalogueRow>, StoreError> {
+        on_backend!(self, catalogue(publishers))
+    }
+
+    /// The window within which `node`'s departments must file adjustments.
+    pub async fn policy(&self, node: &DivisionCode) -> Result<quanze_domain::calendar::Window, StoreError> {
+        on_backend!(self, policy(node.as_str()))
+    }
+
+    /// Adjustment requests filed with `node`.
+    pub async fn filings(&self, node: &DivisionCode) -> Result<Vec<FilingRow>, StoreError> {
+        on_backend!(self, filings(node.as_str()))
     }
 
     /// Every projection row as text in a fixed order, to compare two states.

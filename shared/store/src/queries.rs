@@ -97,6 +97,13 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
                 write_item(tx, node, &next, entry, true).await?;
             }
             Op::Enroll { .. } | Op::Revoke { .. } | Op::Resolve { .. } => apply_enrolment_op(tx, entry, index, op).await?,
+            Op::CalendarYear { year } => apply_calendar_year(tx, entry, index, year).await?,
+            Op::Publish { publication } => apply_publication(tx, entry, index, publication).await?,
+            Op::ReconAdopt { .. } | Op::ReconDeviate { .. } | Op::ReconNotApplicable { .. } => {
+                apply_recon_op(tx, entry, index, op).await?
+            }
+            Op::Policy { request_window } => apply_policy(tx, entry, index, request_window).await?,
+            Op::RequestFile { filing } => apply_filing(tx, entry, index, filing).await?,
         }
     }
     sqlx::query(
@@ -253,6 +260,7 @@ pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u
     sqlx::query("DELETE FROM items").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM heads").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM enrolments").execute(&mut *tx).await?;
+    clear_recon_projections(&mut tx).await?;
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
     let mut offset = 0i64;
     let mut replayed = 0u64;
@@ -303,6 +311,7 @@ pub(crate) async fn snapshot(pool: &Pool<Db>) -> Result<Vec<String>, StoreError>
     for e in enrolments(pool, None).await? {
         out.push(format!("enrolment {} {} {:?} {} {} {}#{}", e.division, e.valid_from, e.public_key, e.tier, e.name, e.by_origin, e.by_seq));
     }
+    recon_snapshot(pool, &mut out).await?;
     Ok(out)
 }
 

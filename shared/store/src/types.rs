@@ -186,3 +186,73 @@ pub struct InviteRow {
     pub expires_at: String,
     pub used_at: Option<String>,
 }
+
+/// A publication as held: its reference, header and the requirements it puts on each tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicationRow {
+    #[serde(rename = "ref")]
+    pub pub_ref: quanze_domain::PubRef,
+    pub doc_no: String,
+    pub title: String,
+    pub published: chrono::NaiveDate,
+    pub effective: chrono::NaiveDate,
+    pub tiers: Vec<quanze_domain::Tier>,
+    pub window: quanze_domain::calendar::Window,
+    /// Number of changes in the publication.
+    pub changes: u64,
+    #[serde(skip)]
+    pub requirements: Vec<quanze_domain::Requirement>,
+    /// When the publishing entry was signed.
+    pub at: String,
+}
+
+/// A node's reconciliation task for a publication, once the node acted on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskRow {
+    pub node: String,
+    pub pub_origin: String,
+    pub pub_seq: u64,
+    pub required: u64,
+    pub resolved: u64,
+    pub deviated: u64,
+    /// `open`, `adopted`, `deviated` or `not_applicable` (overdue is a matter of the day).
+    pub status: String,
+    pub reason: String,
+    pub closed_seq: Option<u64>,
+    pub closed_at: Option<String>,
+}
+
+/// How one code of a task was resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskCodeRow {
+    pub code: String,
+    pub resolution: String,
+    pub reason: String,
+    pub basis: String,
+    pub seq: u64,
+    pub at: String,
+}
+
+/// An item of a publisher's catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueRow {
+    pub publisher: String,
+    #[serde(flatten)]
+    pub item: PowerItem,
+    pub tiers: Vec<quanze_domain::Tier>,
+    /// Effective date of the publication that last changed it.
+    pub effective: String,
+    pub pub_seq: u64,
+}
+
+/// An adjustment request as filed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FilingRow {
+    pub node: String,
+    pub seq: u64,
+    #[serde(flatten)]
+    pub filing: quanze_domain::Filing,
+    pub filed_on: chrono::NaiveDate,
+    /// The node's window when it was filed.
+    pub window: quanze_domain::calendar::Window,
+}

@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use quanze_domain::RuleError;
+use quanze_domain::{CatalogueError, ReconError, RuleError};
 use quanze_store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -68,6 +68,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<quanze_domain::CalendarError> for ApiError {
+    fn from(e: quanze_domain::CalendarError) -> Self {
+        RuleError::Calendar(e).into()
+    }
+}
+
 impl From<RuleError> for ApiError {
     fn from(e: RuleError) -> Self {
         let message = e.to_string();
@@ -81,6 +87,24 @@ impl From<RuleError> for ApiError {
             RuleError::EmptyPatch(_) | RuleError::MissingReason(_) | RuleError::NotAnItemOp(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", message)
             }
+            RuleError::Catalogue(e) => {
+                let status = match e {
+                    CatalogueError::DuplicateCode(_) | CatalogueError::ChangedTwice(_) => StatusCode::CONFLICT,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                ApiError::new(status, e.code(), message)
+            }
+            RuleError::Recon(e) => {
+                let status = match e {
+                    ReconError::UnknownPublication(_) => StatusCode::NOT_FOUND,
+                    ReconError::TaskClosed(_) | ReconError::AlreadyResolved(_) => StatusCode::CONFLICT,
+                    ReconError::NotAffected { .. } => StatusCode::FORBIDDEN,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                ApiError::new(status, e.code(), message)
+            }
+            RuleError::Calendar(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), message),
+            RuleError::Filing(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "BAD_FILING", message),
         }
     }
 }

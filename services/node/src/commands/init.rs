@@ -14,7 +14,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use quanze_domain::{DivisionCode, Tier};
+use quanze_domain::{DivisionCode, Op, Tier};
 use quanze_ledger::{NodeKey, SignedEntryWire};
 use quanze_store::Store;
 
@@ -105,8 +105,26 @@ pub async fn make_root(
     let file = node_files(node, NodeSection { tier, division, name: name.to_string() }, address, federation, &key)?;
     let store = open_store(node, &file).await?;
     store.set_trust_root(&file.node.division, &key.public()).await?;
+    if tier == Tier::Province {
+        publish_builtin_calendar(&store, &file.node.division, &key).await?;
+    }
     store.close().await;
     Ok(Initialised { public_key: key.public().to_hex(), config: file, enrolled: None })
+}
+
+/// The province, as root of trust, opens its log with the holiday arrangements this release
+/// ships (one `calendar.year` entry per year): every node below counts working days with them.
+async fn publish_builtin_calendar(store: &Store, division: &DivisionCode, key: &NodeKey) -> anyhow::Result<()> {
+    let mut head = None;
+    let mut entries = Vec::new();
+    for year in quanze_domain::calendar::Calendar::builtin_years() {
+        let at = crate::clock::process_clock().now();
+        let entry = quanze_ledger::sign_entry(key, division, head.as_ref(), at, vec![Op::CalendarYear { year }])?;
+        head = Some(entry.head());
+        entries.push(entry);
+    }
+    store.append(&entries).await.context("无法发布节假日安排 / cannot publish the calendar")?;
+    Ok(())
 }
 
 /// Enrols with the parent named by `invite`, then writes the data directory.
