@@ -72,6 +72,21 @@ pub enum Command {
     /// Measure ingest throughput and memory.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Working days: due dates and the official holiday arrangements (节假日安排).
+    #[command(subcommand)]
+    Calendar(crate::commands::calendar::CalendarCommand),
+    /// Catalogue publications (目录公布): publish a change for lower tiers, list, show.
+    #[command(subcommand)]
+    Catalogue(crate::commands::recon::CatalogueCommand),
+    /// Reconciliation (对标调整): this node's tasks, the proposed diff, adopt / deviate /
+    /// not applicable, and every descendant's status for a publication.
+    Recon(crate::commands::recon::ReconArgs),
+    /// This node's policy: the window for adjustment filings.
+    #[command(subcommand)]
+    Policy(crate::commands::calendar::PolicyCommand),
+    /// Adjustment requests (调整申请) filed by departments: file, list (late ones flagged).
+    #[command(subcommand)]
+    Request(crate::commands::calendar::RequestCommand),
 }
 
 #[derive(Debug, Args)]

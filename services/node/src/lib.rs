@@ -46,6 +46,11 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Recover(args) => commands::init::recover(args).await,
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Bench(cmd) => commands::bench::run(cmd).await,
+        Command::Calendar(cmd) => commands::calendar::calendar(cmd).await,
+        Command::Catalogue(cmd) => commands::recon::catalogue(cmd).await,
+        Command::Recon(args) => commands::recon::recon(args).await,
+        Command::Policy(cmd) => commands::calendar::policy(cmd).await,
+        Command::Request(cmd) => commands::calendar::request(cmd).await,
     }
 }
 

@@ -4,10 +4,12 @@
 //! counting. Handlers live in `items.rs` and `log.rs`; they call `Node` and the store, and never
 //! sign or write SQL themselves.
 
+mod calendar;
 mod error;
 mod fed;
 mod items;
 mod log;
+mod recon;
 
 use std::sync::atomic::Ordering;
 
@@ -46,6 +48,8 @@ pub fn router(node: Node) -> Router {
         .route("/fed/resolve", post(fed::resolve))
         .route("/fed/key/rotate", post(fed::rotate))
         .route("/fed/status", get(fed::status))
+        .merge(calendar::routes())
+        .merge(recon::routes())
         .fallback(|| async { ApiError::not_found("该接口 / this API route") })
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(node.clone(), authorise_writes));

@@ -4,11 +4,13 @@
 
 pub mod bench;
 pub mod bench_fed;
+pub mod calendar;
 pub mod demo;
 pub mod fed;
 pub mod init;
 pub mod items;
 pub mod log;
+pub mod recon;
 
 use crate::cli::NodeArgs;
 use crate::client::NodeClient;

@@ -1,0 +1,9 @@
+//! Calendar, policy and filing routes.
+
+use axum::Router;
+
+use crate::state::Node;
+
+pub fn routes() -> Router<Node> {
+    Router::new()
+}

@@ -1,0 +1,9 @@
+//! Catalogue and reconciliation routes.
+
+use axum::Router;
+
+use crate::state::Node;
+
+pub fn routes() -> Router<Node> {
+    Router::new()
+}
