@@ -26,8 +26,8 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a node may take to exit after SIGTERM.
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 /// Environment that would point a child `quanze` at another node; removed for every child.
-const QUANZE_ENV: [&str; 5] =
-    ["QUANZE_DATA_DIR", "QUANZE_LISTEN", "QUANZE_DATABASE_URL", "QUANZE_NODE_URL", "QUANZE_LOG"];
+const QUANZE_ENV: [&str; 6] =
+    ["QUANZE_DATA_DIR", "QUANZE_LISTEN", "QUANZE_DATABASE_URL", "QUANZE_NODE_URL", "QUANZE_LOG", "QUANZE_NOW"];
 
 /// Installs the rustls crypto provider of this test process (aws-lc-rs); harmless when repeated.
 pub fn install_crypto_provider() {
@@ -218,6 +218,8 @@ pub struct TestNode {
     /// HTTPS client pinned to the node's certificate.
     pub client: reqwest::Client,
     pub(crate) child: Option<Child>,
+    /// `QUANZE_NOW` for the server: its clock starts at this instant (the test controls time).
+    pub now: Option<String>,
     /// Holds the data directory, the server's output files and scratch files.
     pub(crate) root: TempDir,
 }
@@ -280,6 +282,7 @@ impl TestNode {
             token: token.trim().to_string(),
             client: pinned_client(&pem),
             child: None,
+            now: None,
             root,
         }
     }
@@ -296,7 +299,11 @@ impl TestNode {
                 .unwrap_or_else(|e| panic!("cannot open {name}: {e}"))
         };
         let (stdout, stderr) = (log("serve.stdout"), log("serve.stderr"));
-        let child = quanze_command()
+        let mut command = quanze_command();
+        if let Some(now) = &self.now {
+            command.env("QUANZE_NOW", now);
+        }
+        let child = command
             .arg("serve")
             .arg("--data-dir")
             .arg(&self.data_dir)
@@ -327,6 +334,15 @@ impl TestNode {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Restarts the server with its clock starting at `now` (a day or an RFC 3339 instant).
+    pub async fn set_clock(&mut self, now: &str) {
+        if self.is_running() {
+            self.stop().await;
+        }
+        self.now = Some(now.to_string());
+        self.restart().await;
     }
 
     /// Serves the same data directory again after `stop`.

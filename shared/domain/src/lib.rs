@@ -25,7 +25,10 @@ pub use catalogue::{CatalogueChange, CatalogueError, CatalogueItem, Expect, PubR
 pub use category::Category;
 pub use codes::{CodeWarning, ItemCode};
 pub use division::{DivisionCode, DivisionError};
-pub use import::{ImportError, ImportFormat, ParsedBatch, UnknownFormat, items_to_csv, items_to_json, parse_items};
+pub use import::{
+    ImportError, ImportFormat, ParsedBatch, UnknownFormat, items_to_csv, items_to_json, parse_catalogue_csv,
+    parse_items,
+};
 pub use item::{Citation, Field, FieldError, FlowStep, ItemPatch, ItemStatus, PowerItem, TimeLimit};
 pub use list::{RowError, RowWarning, validate_batch, validate_rows};
 pub use ops::{Enrolment, Op, RuleError, apply_item_op};

@@ -106,7 +106,7 @@ async fn apply_publication(tx: &mut Tx, entry: &VerifiedEntry, index: usize, p: 
     }
     let known = catalogue_items_in(tx, publisher, &codes).await?;
     let planned = plan(p, |code| known.get(code).cloned()).map_err(|e| rule_error(entry, index, e))?;
-    calendar_in(&mut **tx).await?.due_date(p.published, p.window).map_err(|e| rule_error(entry, index, e))?;
+    calendar_in(tx).await?.due_date(p.published, p.window).map_err(|e| rule_error(entry, index, e))?;
     sqlx::query(
         "INSERT INTO publications (origin, seq, hash, doc_no, title, published, effective, tiers, window_days, \
          window_unit, changes, requirements, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -212,7 +212,7 @@ async fn apply_recon_op(tx: &mut Tx, entry: &VerifiedEntry, index: usize, op: &O
         Op::ReconNotApplicable { publication, reason } => (publication, &[][..], Resolution::NotApplicable, reason.trim(), ""),
         _ => return Ok(()),
     };
-    let publication = publication_in(&mut **tx, pref.origin.as_str(), pref.seq)
+    let publication = publication_in(tx, pref.origin.as_str(), pref.seq)
         .await?
         .filter(|p| p.pub_ref.hash == pref.hash)
         .ok_or_else(|| fail(ReconError::UnknownPublication(pref.to_string())))?;
@@ -337,7 +337,7 @@ async fn apply_filing(tx: &mut Tx, entry: &VerifiedEntry, index: usize, filing: 
     let filed = quanze_domain::recon::china_day(&entry.body().at)
         .ok_or_else(|| StoreError::Corrupt(format!("entry {}#{} time", entry.origin(), entry.seq())))?;
     filing.validate(filed).map_err(|e| rule_error(entry, index, e))?;
-    let window = policy_in(&mut **tx, entry.origin().as_str()).await?;
+    let window = policy_in(tx, entry.origin().as_str()).await?;
     sqlx::query(
         "INSERT INTO filings (node, seq, idx, department, trigger_kind, trigger_date, filed_on, request_window, summary, codes) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

@@ -66,7 +66,7 @@ pub async fn show(State(node): State<Node>, Path(code): Path<String>) -> Result<
     row.map(Json).ok_or_else(|| ApiError::not_found(format!("事项 {code} / item {code}")))
 }
 
-fn written(entry: &VerifiedEntry, extra: serde_json::Value) -> serde_json::Value {
+pub(super) fn written(entry: &VerifiedEntry, extra: serde_json::Value) -> serde_json::Value {
     let mut out = json!({ "entry": entry.entry_ref() });
     if let (Some(obj), serde_json::Value::Object(more)) = (out.as_object_mut(), extra) {
         obj.extend(more);

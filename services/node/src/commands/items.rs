@@ -107,7 +107,7 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_json(path: &std::path::Path) -> anyhow::Result<Value> {
+pub(super) fn read_json(path: &std::path::Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(path).with_context(|| format!("无法读取 {} / cannot read", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{}: JSON 格式错误 / malformed JSON", path.display()))
 }
@@ -160,7 +160,7 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-fn entry_text(res: &Value) -> String {
+pub(super) fn entry_text(res: &Value) -> String {
     let e = &res["entry"];
     format!("{}#{} {}", e["origin"].as_str().unwrap_or("?"), e["seq"], e["hash"].as_str().unwrap_or(""))
 }

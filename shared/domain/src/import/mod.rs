@@ -9,6 +9,7 @@
 //! problem with its row number as the user sees it (the spreadsheet row for CSV, the 1-based
 //! position in the array for JSON).
 
+mod catalogue_csv;
 mod cells;
 mod json;
 mod sheet;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use crate::item::{Field, PowerItem};
 use crate::list::{RowError, RowWarning, validate_rows};
 
+pub use catalogue_csv::parse_catalogue_csv;
 pub use json::items_to_json;
 pub use sheet::items_to_csv;
 

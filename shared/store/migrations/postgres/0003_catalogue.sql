@@ -4,7 +4,7 @@
 
 -- The holiday arrangement of each year, as the root published it.
 CREATE TABLE calendar_years (
-    year   INTEGER PRIMARY KEY,
+    year   BIGINT  PRIMARY KEY,
     data   TEXT    NOT NULL,
     origin TEXT    NOT NULL,
     seq    BIGINT  NOT NULL
@@ -21,9 +21,9 @@ CREATE TABLE publications (
     published    TEXT    NOT NULL,
     effective    TEXT    NOT NULL,
     tiers        TEXT    NOT NULL,
-    window_days  INTEGER NOT NULL,
+    window_days  BIGINT  NOT NULL,
     window_unit  TEXT    NOT NULL,
-    changes      INTEGER NOT NULL,
+    changes      BIGINT  NOT NULL,
     requirements TEXT    NOT NULL,
     at           TEXT    NOT NULL,
     PRIMARY KEY (origin, seq)
@@ -48,9 +48,9 @@ CREATE TABLE recon_tasks (
     node       TEXT    NOT NULL,
     pub_origin TEXT    NOT NULL,
     pub_seq    BIGINT  NOT NULL,
-    required   INTEGER NOT NULL,
-    resolved   INTEGER NOT NULL,
-    deviated   INTEGER NOT NULL,
+    required   BIGINT  NOT NULL,
+    resolved   BIGINT  NOT NULL,
+    deviated   BIGINT  NOT NULL,
     status     TEXT    NOT NULL,
     reason     TEXT    NOT NULL,
     closed_seq BIGINT ,
@@ -84,7 +84,7 @@ CREATE TABLE policies (
 CREATE TABLE filings (
     node           TEXT    NOT NULL,
     seq            BIGINT  NOT NULL,
-    idx            INTEGER NOT NULL,
+    idx            BIGINT  NOT NULL,
     department     TEXT    NOT NULL,
     trigger_kind   TEXT    NOT NULL,
     trigger_date   TEXT    NOT NULL,
