@@ -198,3 +198,50 @@ async fn bad_publications_and_recon_requests_change_nothing() {
         .await
         .expect_error(409, "TASK_CLOSED");
 }
+
+const SHEET: &str = "\
+调整方式,事项编码,事项名称,职权类别,设定依据,实施主体,行使层级,调整理由,关联编码
+新增,XK60100000,目录事项甲,行政许可,《中华人民共和国食品安全法》第三十五条,省市场监督管理局,市；县,,
+新增,XK60101000,目录事项乙,行政许可,《中华人民共和国食品安全法》第三十五条,省市场监督管理局,市,,
+";
+
+#[tokio::test]
+async fn an_office_publishes_a_sheet_and_a_city_adopts_from_the_command_line() {
+    let fed = Federation::start(2).await;
+    let (province, city) = (fed.province(), fed.city());
+    let bad = province.scratch("bad.csv");
+    std::fs::write(&bad, SHEET.replace("市,,\n", "村,,\n")).unwrap();
+    let before = province.head_seq().await;
+    let out = province
+        .cli(["catalogue", "publish", bad.to_str().unwrap(), "--doc-no", "川府发〔2025〕7号", "--title", "目录"])
+        .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("第 3 行") && err.contains("行使层级") && err.contains("bad.csv"),
+        "{err}"
+    );
+    assert_eq!(province.head_seq().await, before, "nothing written");
+
+    let sheet = province.scratch("调整.csv");
+    std::fs::write(&sheet, SHEET).unwrap();
+    let args =
+        ["catalogue", "publish", sheet.to_str().unwrap(), "--doc-no", "川府发〔2025〕7号", "--title", "目录调整"];
+    let out = province.cli(args.into_iter().chain(["--published", "2025-09-28", "--tiers", "市"])).await;
+    assert!(out.status.success(), "{}", quanze_tests::describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 项调整"));
+    fed.wait_converged(CONVERGE).await;
+
+    let out = city.cli(["recon"]).await;
+    let tasks = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && tasks.contains("川府发〔2025〕7号") && tasks.contains("2025-10-31"), "{tasks}");
+    let out = city.cli(["recon", "show", "川府发〔2025〕7号"]).await;
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(diff.contains("XK60100000") && diff.contains("XK60101000") && diff.contains("新增"), "{diff}");
+    let out = city.cli(["recon", "adopt", "川府发〔2025〕7号"]).await;
+    assert!(out.status.success(), "{}", quanze_tests::describe(&out));
+    assert_eq!(city.info().await["items"], 2);
+    let out = city.cli(["recon", "adopt", "川府发〔2025〕7号"]).await;
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("已办结"));
+    let out = city.cli(["catalogue", "items"]).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("共 2 项"));
+}
