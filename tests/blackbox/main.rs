@@ -9,9 +9,11 @@
 //! (key rotation, disk-loss recovery, invite misuse).
 
 mod bad_input;
+mod calendar;
 mod cli;
 mod federation;
 mod federation_lifecycle;
 mod items;
 mod log;
+mod recon;
 mod restart;

@@ -50,7 +50,9 @@ async fn apply_calendar_year(tx: &mut Tx, entry: &VerifiedEntry, index: usize, y
             error: AuthorityError::NotRoot { origin: entry.origin().clone(), root },
         });
     }
-    year.validate().map_err(|e| rule_error(entry, index, e))?;
+    // Checked with the years already held: a year that contradicts a neighbouring notice (a day
+    // off in one, worked in the other) would leave no consistent calendar.
+    calendar_in(tx).await?.insert(year.clone()).map_err(|e| rule_error(entry, index, e))?;
     sqlx::query(
         "INSERT INTO calendar_years (year, data, origin, seq) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (year) DO UPDATE SET data = excluded.data, origin = excluded.origin, seq = excluded.seq",

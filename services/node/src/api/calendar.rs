@@ -1,9 +1,220 @@
-//! Calendar, policy and filing routes.
+//! Calendar, policy and filing routes: the working-day calendar the node holds (published by
+//! the root of trust, received through the log), due dates and workdays counted with it, the
+//! node's window for adjustment filings (`node.policy`) and the filings themselves
+//! (`request.file`), with their due dates and lateness.
+//!
+//! Owns only these handlers. Every rule (what a valid arrangement, window or filing is, how days
+//! are counted, who may publish a year) belongs to `quanze_domain` and the store; the handlers
+//! check input before signing so a refusal writes nothing, and every write is one entry through
+//! `Node::write`. Must not touch the item, federation or reconciliation routes.
 
-use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use quanze_domain::calendar::{Calendar, DayUnit, HolidayYear, Window};
+use quanze_domain::requests::filing_deadline;
+use quanze_domain::{Filing, Op, RuleError};
+use quanze_ledger::VerifiedEntry;
+use quanze_store::FilingRow;
+use serde::Deserialize;
+use serde_json::{Value, json};
 
+use super::error::{ApiError, JsonBody, QueryParams};
 use crate::state::Node;
 
 pub fn routes() -> Router<Node> {
     Router::new()
+        .route("/calendar", get(years))
+        .route("/calendar/due", get(due))
+        .route("/calendar/workday", get(workday))
+        .route("/calendar/years", post(publish_year))
+        .route("/policy", get(show_policy).put(set_policy))
+        .route("/requests", get(list_requests).post(file_request))
+}
+
+/// `{"entry": {...}}` plus the fields of `extra`.
+fn written(entry: &VerifiedEntry, extra: Value) -> Value {
+    let mut out = json!({ "entry": entry.entry_ref() });
+    if let (Some(obj), Value::Object(more)) = (out.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    out
+}
+
+/// A required query parameter, or 400 naming it.
+fn required<'a>(value: &'a Option<String>, name: &str, example: &str) -> Result<&'a str, ApiError> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::bad_query(format!("缺少查询参数 {name}（例如 {name}={example}）/ missing parameter {name}"))
+    })
+}
+
+fn parse_date(value: &str, name: &str) -> Result<NaiveDate, ApiError> {
+    value.parse().map_err(|_| {
+        ApiError::bad_query(format!("参数 {name} 的日期 “{value}” 无效，应为 YYYY-MM-DD / invalid date in {name}"))
+    })
+}
+
+/// `GET /calendar`: every arrangement the node holds, by year.
+pub async fn years(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    let calendar = node.store().calendar().await?;
+    let years: Vec<&HolidayYear> = calendar.years().into_iter().filter_map(|y| calendar.year(y)).collect();
+    Ok(Json(json!({ "years": years })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DueQuery {
+    from: Option<String>,
+    days: Option<String>,
+    unit: Option<String>,
+}
+
+/// `GET /calendar/due?from=D&days=N&unit=working|calendar`: the last day of the window counted
+/// from `from` (not counted itself); `unit` defaults to working days.
+pub async fn due(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<DueQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let from = parse_date(required(&q.from, "from", "2025-09-28")?, "from")?;
+    let days_text = required(&q.days, "days", "20")?;
+    let days: u32 = days_text.parse().map_err(|_| {
+        ApiError::bad_query(format!("参数 days 的值 “{days_text}” 不是非负整数 / days must be a whole number"))
+    })?;
+    let unit = match q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        None => DayUnit::Working,
+        Some(u) => u.parse::<DayUnit>().map_err(|e| ApiError::bad_query(format!("参数 unit：{e}")))?,
+    };
+    let calendar = node.store().calendar().await?;
+    let due = calendar.due_date(from, Window { days, unit })?;
+    Ok(Json(json!({ "from": from, "days": days, "unit": unit, "due": due })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WorkdayQuery {
+    date: Option<String>,
+}
+
+/// `GET /calendar/workday?date=D`.
+pub async fn workday(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<WorkdayQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let date = parse_date(required(&q.date, "date", "2025-09-28")?, "date")?;
+    let calendar = node.store().calendar().await?;
+    let workday = calendar.is_workday(date)?;
+    Ok(Json(json!({ "date": date, "workday": workday })))
+}
+
+/// `POST /calendar/years`: publishes one year's arrangement as a `calendar.year` entry. Only the
+/// root of trust may (the store refuses anyone else: 403). The arrangement is checked on its
+/// own and against the years already held before anything is signed.
+pub async fn publish_year(
+    State(node): State<Node>,
+    JsonBody(year): JsonBody<HolidayYear>,
+) -> Result<Response, ApiError> {
+    year.validate()?;
+    // A year that contradicts a neighbouring notice (a day off in one, worked in the other)
+    // would make the whole calendar unreadable; refuse it here.
+    let mut calendar = node.store().calendar().await?;
+    calendar.insert(year.clone())?;
+    let entry = node.write(vec![Op::CalendarYear { year: year.clone() }]).await?;
+    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "year": year })))).into_response())
+}
+
+/// `GET /policy`: the node's window for adjustment filings (20 working days until set).
+pub async fn show_policy(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+    let window = node.store().policy(node.division()).await?;
+    Ok(Json(json!({ "request_window": window, "label": window.to_string() })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    request_window: Window,
+}
+
+/// `PUT /policy` with `{"request_window": {"days": 7, "unit": "calendar"}}`: a `node.policy`
+/// entry. Filings already made keep the window they were filed under.
+pub async fn set_policy(
+    State(node): State<Node>,
+    JsonBody(body): JsonBody<PolicyBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let window = body.request_window;
+    if window.days == 0 {
+        return Err(quanze_domain::CalendarError::ZeroDays.into());
+    }
+    let entry = node.write(vec![Op::Policy { request_window: window }]).await?;
+    Ok(Json(written(&entry, json!({ "request_window": window, "label": window.to_string() }))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestsQuery {
+    late: Option<bool>,
+}
+
+/// A filing row with its due date and lateness, computed with `calendar`; when they cannot be
+/// computed (a year not published), `due`, `late_days` and `late` are null and `calendar_error`
+/// says why.
+fn filing_json(calendar: &Calendar, row: &FilingRow) -> (Value, Option<String>) {
+    let mut out = serde_json::to_value(row).unwrap_or(Value::Null);
+    let (extra, error) = match filing_deadline(calendar, row.window, row.filing.trigger_date, row.filed_on) {
+        Ok((due, late_days)) => (json!({ "due": due, "late_days": late_days, "late": late_days > 0 }), None),
+        Err(e) => {
+            let message = e.to_string();
+            (json!({ "due": null, "late_days": null, "late": null, "calendar_error": message }), Some(message))
+        }
+    };
+    if let (Some(obj), Value::Object(more)) = (out.as_object_mut(), extra) {
+        obj.insert("trigger_label".into(), json!(row.filing.trigger.label()));
+        obj.extend(more);
+    }
+    (out, error)
+}
+
+/// `GET /requests?late=true|false`: the filings made with this node, oldest first, each with its
+/// due date under the window in force when it was filed and how many working days late it came.
+/// A filing whose lateness is unknown (its years are not published) is listed whatever the
+/// filter, and the first such reason is repeated as the top-level `calendar_error`.
+pub async fn list_requests(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<RequestsQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let calendar = node.store().calendar().await?;
+    let rows = node.store().filings(node.division()).await?;
+    let mut requests = Vec::new();
+    let mut first_error = None;
+    for row in &rows {
+        let (value, error) = filing_json(&calendar, row);
+        let keep = match (q.late, value["late"].as_bool()) {
+            (Some(wanted), Some(late)) => wanted == late,
+            _ => true,
+        };
+        if keep {
+            if first_error.is_none() {
+                first_error = error;
+            }
+            requests.push(value);
+        }
+    }
+    let mut out = json!({ "requests": requests });
+    if let Some(e) = first_error {
+        out["calendar_error"] = json!(e);
+    }
+    Ok(Json(out))
+}
+
+/// `POST /requests`: records a department's filing as a `request.file` entry dated today (by
+/// the node's clock). Answers the filing with its due date and lateness.
+pub async fn file_request(State(node): State<Node>, JsonBody(filing): JsonBody<Filing>) -> Result<Response, ApiError> {
+    filing.validate(node.today()).map_err(RuleError::Filing)?;
+    let entry = node.write(vec![Op::RequestFile { filing }]).await?;
+    let calendar = node.store().calendar().await?;
+    let rows = node.store().filings(node.division()).await?;
+    let filed = match rows.iter().find(|r| r.seq == entry.seq()) {
+        Some(row) => filing_json(&calendar, row).0,
+        None => Value::Null,
+    };
+    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "request": filed })))).into_response())
 }
