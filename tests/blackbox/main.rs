@@ -6,7 +6,9 @@
 //! (hashes, verification, tampering, rebuild), `cli` (commands against a running node),
 //! `restart` (a node keeps its list and log across restarts), `federation` (four tiers of real
 //! processes: replication both ways, a dead city, refusals, rollback, forks), `federation_lifecycle`
-//! (key rotation, disk-loss recovery, invite misuse).
+//! (key rotation, disk-loss recovery, invite misuse), `calendar` (working days, the root's
+//! calendar, policies and late filings), `recon` (catalogue publications reconciled by four real
+//! nodes on test-controlled clocks).
 
 mod bad_input;
 mod calendar;
