@@ -13,26 +13,10 @@
 mod common;
 
 use common::data::*;
-use common::db::TestDb;
+use common::on_each_backend;
 use quanze_domain::{DivisionCode, Enrolment, Op};
 use quanze_ledger::{ChainHead, NodeKey, PublicKey, UnverifiedEntry, VerifiedEntry};
 use quanze_store::{Delivery, EnrolmentRow, KeyLookup, Store};
-
-/// `NAME => SQLITE_TEST, POSTGRES_TEST;` runs `NAME(store)` on a fresh store of each backend.
-macro_rules! on_each_backend {
-    ($($name:ident => $sqlite:ident, $postgres:ident;)*) => {$(
-        on_each_backend!(@one $name $sqlite sqlite);
-        on_each_backend!(@one $name $postgres postgres);
-    )*};
-    (@one $name:ident $test:ident $backend:ident) => {
-        #[tokio::test]
-        async fn $test() {
-            let Some(db) = TestDb::$backend(stringify!($test)).await else { return };
-            $name(db.open().await).await;
-            db.finish().await;
-        }
-    };
-}
 
 on_each_backend! {
     four_tier_chain_applies_once

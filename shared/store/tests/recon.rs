@@ -7,26 +7,11 @@
 mod common;
 
 use common::data::*;
-use common::db::TestDb;
+use common::on_each_backend;
 use quanze_domain::calendar::Calendar;
 use quanze_domain::{CatalogueChange, DivisionCode, Op, PubRef, Publication, Tier};
 use quanze_ledger::{PublicKey, VerifiedEntry};
 use quanze_store::{Delivery, Store};
-
-macro_rules! on_each_backend {
-    ($($name:ident => $sqlite:ident, $postgres:ident;)*) => {$(
-        on_each_backend!(@one $name $sqlite sqlite);
-        on_each_backend!(@one $name $postgres postgres);
-    )*};
-    (@one $name:ident $test:ident $backend:ident) => {
-        #[tokio::test]
-        async fn $test() {
-            let Some(db) = TestDb::$backend(stringify!($test)).await else { return };
-            $name(db.open().await).await;
-            db.finish().await;
-        }
-    };
-}
 
 on_each_backend! {
     a_publication_is_reconciled_below
