@@ -407,6 +407,19 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Catalogue and reconciliation: publish → every task open and county adopt on the four-tier
+    /// federation over HTTPS; the status table over many simulated descendants.
+    Recon {
+        /// Items of the publication (one `add` change each).
+        #[arg(long, default_value_t = 5000)]
+        items: usize,
+        /// Simulated descendant nodes (cities + counties) for the status table.
+        #[arg(long, default_value_t = 3000)]
+        nodes: usize,
+        /// Working directory (default: a temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Append and apply item ops as signed entries on SQLite; compare with raw bounds.
     Ingest {
         /// Number of item ops per scenario.

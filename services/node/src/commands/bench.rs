@@ -41,6 +41,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Federation { entries, ops_per_entry, samples, dir } => {
             return crate::commands::bench_fed::run(entries, ops_per_entry, samples, dir).await;
         }
+        BenchCommand::Recon { items, nodes, dir } => return crate::commands::bench_recon::run(items, nodes, dir).await,
     };
     if ops == 0 {
         bail!("--ops 必须大于 0 / --ops must be positive");
