@@ -50,7 +50,7 @@ async fn a_publication_is_adopted_deviated_and_missed_as_the_province_sees() {
     }
     let published = fed.province().post_json("/api/v1/catalogue/publications", &publication(50)).await.expect(201);
     let reference = published["ref"].as_str().unwrap().to_string();
-    assert_eq!(published["publication"]["requirements"], 50);
+    assert_eq!(published["publication"]["required_by_tier"], json!({"city": 50, "county": 50, "township": 50}));
     fed.wait_converged(CONVERGE).await;
 
     // Every affected node has its task open, with the legally right due date.

@@ -229,17 +229,22 @@ impl Store {
         on_backend!(self, calendar())
     }
 
-    /// Every publication held, by publication date.
+    /// Every publication held, by publication date (headers: no requirements list).
     pub async fn publications(&self) -> Result<Vec<PublicationRow>, StoreError> {
         on_backend!(self, publications())
     }
 
-    /// The publication carried by entry `origin#seq`.
-    pub async fn publication(&self, origin: &DivisionCode, seq: u64) -> Result<Option<PublicationRow>, StoreError> {
-        on_backend!(self, publication(origin.as_str(), seq))
+    /// The publication carried by entry `origin#seq`, with its requirements when `full`.
+    pub async fn publication(
+        &self,
+        origin: &DivisionCode,
+        seq: u64,
+        full: bool,
+    ) -> Result<Option<PublicationRow>, StoreError> {
+        on_backend!(self, publication(origin.as_str(), seq, full))
     }
 
-    /// Publications with document number `doc_no` (one, unless two publishers reused it).
+    /// Publications with document number `doc_no` (one, unless two publishers reused it); headers.
     pub async fn publications_by_doc_no(&self, doc_no: &str) -> Result<Vec<PublicationRow>, StoreError> {
         on_backend!(self, publications_by_doc_no(doc_no))
     }

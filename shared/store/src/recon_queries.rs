@@ -111,7 +111,8 @@ async fn apply_publication(tx: &mut Tx, entry: &VerifiedEntry, index: usize, p: 
     calendar_in(tx).await?.due_date(p.published, p.window).map_err(|e| rule_error(entry, index, e))?;
     sqlx::query(
         "INSERT INTO publications (origin, seq, hash, doc_no, title, published, effective, tiers, window_days, \
-         window_unit, changes, requirements, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         window_unit, changes, requirements, required_by_tier, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(publisher)
     .bind(to_i64(entry.seq()))
@@ -125,6 +126,7 @@ async fn apply_publication(tx: &mut Tx, entry: &VerifiedEntry, index: usize, p: 
     .bind(p.window.unit.to_string())
     .bind(p.changes.len() as i64)
     .bind(json_text(&planned.requirements)?)
+    .bind(json_text(&required_by_tier(&p.tiers, &planned.requirements))?)
     .bind(entry.body().at.as_str())
     .execute(&mut **tx)
     .await?;
@@ -147,6 +149,11 @@ async fn apply_publication(tx: &mut Tx, entry: &VerifiedEntry, index: usize, p: 
     Ok(())
 }
 
+fn required_by_tier(tiers: &[Tier], requirements: &[Requirement]) -> BTreeMap<Tier, u64> {
+    tiers.iter().map(|t| (*t, requirements_for(requirements, *t).len() as u64)).collect()
+}
+
+/// A publication row; its requirements only when the query selected them (`full`).
 fn publication_row(r: &<Db as sqlx::Database>::Row) -> Result<PublicationRow, StoreError> {
     let origin: String = r.try_get("origin")?;
     let unit: String = r.try_get("window_unit")?;
@@ -170,15 +177,21 @@ fn publication_row(r: &<Db as sqlx::Database>::Row) -> Result<PublicationRow, St
         },
         changes: to_u64(r.try_get("changes")?),
         requirements: from_json("requirements", &r.try_get::<String, _>("requirements")?)?,
+        required_by_tier: from_json("required_by_tier", &r.try_get::<String, _>("required_by_tier")?)?,
         at: r.try_get("at")?,
     })
 }
 
-const PUBLICATION_COLUMNS: &str =
-    "origin, seq, hash, doc_no, title, published, effective, tiers, window_days, window_unit, changes, requirements, at";
+const PUBLICATION_COLUMNS: &str = "origin, seq, hash, doc_no, title, published, effective, tiers, window_days, \
+     window_unit, changes, requirements, required_by_tier, at";
 
-async fn publication_in(conn: &mut Conn, origin: &str, seq: u64) -> Result<Option<PublicationRow>, StoreError> {
-    let sql = format!("SELECT {PUBLICATION_COLUMNS} FROM publications WHERE origin = $1 AND seq = $2");
+/// The same without the requirements list (a 5 000-item publication's is megabytes).
+const PUBLICATION_HEADER_COLUMNS: &str = "origin, seq, hash, doc_no, title, published, effective, tiers, window_days, \
+     window_unit, changes, '[]' AS requirements, required_by_tier, at";
+
+async fn publication_in(conn: &mut Conn, origin: &str, seq: u64, full: bool) -> Result<Option<PublicationRow>, StoreError> {
+    let columns = if full { PUBLICATION_COLUMNS } else { PUBLICATION_HEADER_COLUMNS };
+    let sql = format!("SELECT {columns} FROM publications WHERE origin = $1 AND seq = $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(origin).bind(to_i64(seq)).fetch_optional(&mut *conn).await?;
     row.as_ref().map(publication_row).transpose()
 }
@@ -214,7 +227,7 @@ async fn apply_recon_op(tx: &mut Tx, entry: &VerifiedEntry, index: usize, op: &O
         Op::ReconNotApplicable { publication, reason } => (publication, &[][..], Resolution::NotApplicable, reason.trim(), ""),
         _ => return Ok(()),
     };
-    let publication = publication_in(tx, pref.origin.as_str(), pref.seq)
+    let publication = publication_in(tx, pref.origin.as_str(), pref.seq, true)
         .await?
         .filter(|p| p.pub_ref.hash == pref.hash)
         .ok_or_else(|| fail(ReconError::UnknownPublication(pref.to_string())))?;
@@ -367,18 +380,18 @@ pub(crate) async fn calendar(pool: &Pool<Db>) -> Result<Calendar, StoreError> {
 }
 
 pub(crate) async fn publications(pool: &Pool<Db>) -> Result<Vec<PublicationRow>, StoreError> {
-    let sql = format!("SELECT {PUBLICATION_COLUMNS} FROM publications ORDER BY published, origin, seq");
+    let sql = format!("SELECT {PUBLICATION_HEADER_COLUMNS} FROM publications ORDER BY published, origin, seq");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
     rows.iter().map(publication_row).collect()
 }
 
-pub(crate) async fn publication(pool: &Pool<Db>, origin: &str, seq: u64) -> Result<Option<PublicationRow>, StoreError> {
+pub(crate) async fn publication(pool: &Pool<Db>, origin: &str, seq: u64, full: bool) -> Result<Option<PublicationRow>, StoreError> {
     let mut conn = pool.acquire().await?;
-    publication_in(&mut conn, origin, seq).await
+    publication_in(&mut conn, origin, seq, full).await
 }
 
 pub(crate) async fn publications_by_doc_no(pool: &Pool<Db>, doc_no: &str) -> Result<Vec<PublicationRow>, StoreError> {
-    let sql = format!("SELECT {PUBLICATION_COLUMNS} FROM publications WHERE doc_no = $1 ORDER BY origin, seq");
+    let sql = format!("SELECT {PUBLICATION_HEADER_COLUMNS} FROM publications WHERE doc_no = $1 ORDER BY origin, seq");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(doc_no.trim()).fetch_all(pool).await?;
     rows.iter().map(publication_row).collect()
 }

@@ -200,8 +200,11 @@ pub struct PublicationRow {
     pub window: quanze_domain::calendar::Window,
     /// Number of changes in the publication.
     pub changes: u64,
+    /// What the publication requires of each tier; empty in listings (`full: false` reads).
     #[serde(skip)]
     pub requirements: Vec<quanze_domain::Requirement>,
+    /// Number of requirements per tier (always filled).
+    pub required_by_tier: std::collections::BTreeMap<quanze_domain::Tier, u64>,
     /// When the publishing entry was signed.
     pub at: String,
 }

@@ -38,8 +38,9 @@ pub fn routes() -> Router<Node> {
         .route("/recon/{reference}/status", get(status))
 }
 
-/// Finds a publication by `origin#seq` (also `origin:seq`, `origin-seq`) or by document number.
-pub async fn find_publication(node: &Node, reference: &str) -> Result<PublicationRow, ApiError> {
+/// Finds a publication by `origin#seq` (also `origin:seq`, `origin-seq`) or by document number;
+/// with its requirements list only when `full` (it can be megabytes).
+pub async fn find_publication(node: &Node, reference: &str, full: bool) -> Result<PublicationRow, ApiError> {
     let r = reference.trim();
     let unknown = || {
         ApiError::new(StatusCode::NOT_FOUND, "UNKNOWN_PUBLICATION", format!("未知的公布 “{r}” / unknown publication"))
@@ -47,11 +48,15 @@ pub async fn find_publication(node: &Node, reference: &str) -> Result<Publicatio
     if let Some((origin, seq)) = r.split_once(['#', ':', '-'])
         && let (Ok(origin), Ok(seq)) = (DivisionCode::parse(origin), seq.parse::<u64>())
     {
-        return node.store().publication(&origin, seq).await?.ok_or_else(unknown);
+        return node.store().publication(&origin, seq, full).await?.ok_or_else(unknown);
     }
     let mut found = node.store().publications_by_doc_no(r).await?;
     match found.len() {
         0 => Err(unknown()),
+        1 if full => {
+            let p = found.remove(0).pub_ref;
+            node.store().publication(&p.origin, p.seq, true).await?.ok_or_else(unknown)
+        }
         1 => Ok(found.remove(0)),
         _ => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -78,7 +83,7 @@ fn summary(p: &PublicationRow) -> serde_json::Value {
         "tiers": p.tiers,
         "window": p.window,
         "changes": p.changes,
-        "requirements": p.requirements.len(),
+        "required_by_tier": p.required_by_tier,
         "at": p.at,
     })
 }
@@ -86,7 +91,7 @@ fn summary(p: &PublicationRow) -> serde_json::Value {
 /// `POST /catalogue/publications`: one `catalogue.publish` entry.
 async fn publish(State(node): State<Node>, JsonBody(publication): JsonBody<Publication>) -> Result<Response, ApiError> {
     let entry = node.write(vec![Op::Publish { publication }]).await?;
-    let row = node.store().publication(node.division(), entry.seq()).await?;
+    let row = node.store().publication(node.division(), entry.seq(), false).await?;
     let extra =
         json!({ "ref": format!("{}#{}", node.division(), entry.seq()), "publication": row.as_ref().map(summary) });
     Ok((StatusCode::CREATED, Json(written(&entry, extra))).into_response())
@@ -99,7 +104,7 @@ async fn publications(State(node): State<Node>) -> Result<impl IntoResponse, Api
 }
 
 async fn publication(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    let p = find_publication(&node, &reference).await?;
+    let p = find_publication(&node, &reference, true).await?;
     let mut out = summary(&p);
     out["requirements"] = serde_json::to_value(&p.requirements).map_err(ApiError::internal)?;
     Ok(Json(out))
@@ -174,7 +179,7 @@ fn task_line(
     task: Option<&TaskRow>,
     today: NaiveDate,
 ) -> TaskLine {
-    let required = task.map_or_else(|| requirements_for(&p.requirements, tier).len() as u64, |t| t.required);
+    let required = task.map_or_else(|| p.required_by_tier.get(&tier).copied().unwrap_or(0), |t| t.required);
     let closed_on = task.and_then(|t| t.closed_at.as_deref()).and_then(china_day);
     let closing = task.and_then(|t| {
         let status = match t.status.as_str() {
@@ -245,9 +250,9 @@ async fn my_tasks(State(node): State<Node>) -> Result<impl IntoResponse, ApiErro
     Ok(Json(json!({ "today": today, "tasks": out })))
 }
 
-/// The publication `reference` as a task of this node.
+/// The publication `reference` (with its requirements) as a task of this node.
 async fn my_publication(node: &Node, reference: &str) -> Result<PublicationRow, ApiError> {
-    let p = find_publication(node, reference).await?;
+    let p = find_publication(node, reference, true).await?;
     if !applies_to(&p, node.division()) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -451,7 +456,7 @@ async fn status(
     Path(reference): Path<String>,
     QueryParams(q): QueryParams<StatusQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let p = find_publication(&node, &reference).await?;
+    let p = find_publication(&node, &reference, false).await?;
     let today = match q.as_of.as_deref().filter(|s| !s.trim().is_empty()) {
         None => node.today(),
         Some(s) => s

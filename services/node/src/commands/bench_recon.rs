@@ -348,7 +348,7 @@ async fn status_table(dir: &Path, total: usize) -> anyhow::Result<StatusTable> {
     let p = publication("川权责基准〔2026〕1号", published, STATUS_ITEMS, 70_000_000)?;
     let entry = node.write(vec![Op::Publish { publication: p }]).await?;
     let pub_ref = PubRef { origin: node.division().clone(), seq: entry.seq(), hash: entry.hash().to_hex() };
-    let row = node.store().publication(&pub_ref.origin, pub_ref.seq).await?.context("publication row")?;
+    let row = node.store().publication(&pub_ref.origin, pub_ref.seq, true).await?.context("publication row")?;
     // The catalogue's items as the requirements state them (an adopting list must match them).
     let catalogue: Vec<PowerItem> = row
         .requirements

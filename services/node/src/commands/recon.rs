@@ -279,11 +279,11 @@ async fn publish(args: PublishArgs) -> anyhow::Result<()> {
         api.send_json(Method::POST, "/api/v1/catalogue/publications", &body).await.with_context(|| name.clone())?;
     let p = &res["publication"];
     println!(
-        "已公布 / published {} {}：{} 项调整，{} 项对标要求，期限 {} — 条目 / entry {}",
+        "已公布 / published {} {}：{} 项调整，各层级须对标事项 {}，期限 {} — 条目 / entry {}",
         s(&res["ref"]),
         s(&p["doc_no"]),
         p["changes"],
-        p["requirements"],
+        required_text(&p["required_by_tier"]),
         window_text(&p["window"]),
         entry_text(&res)
     );
@@ -472,6 +472,17 @@ fn tiers_text(t: &Value) -> String {
         .map(|t| t.label())
         .collect::<Vec<_>>()
         .join("、")
+}
+
+/// `市 50、县 50` from `{"city": 50, "county": 50}`.
+fn required_text(v: &Value) -> String {
+    let parts: Vec<String> = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, n)| k.parse::<quanze_domain::Tier>().ok().map(|t| format!("{} {n}", t.label())))
+        .collect();
+    parts.join("、")
 }
 
 fn patch_fields(p: &Value) -> String {

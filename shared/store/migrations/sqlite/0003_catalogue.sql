@@ -11,7 +11,8 @@ CREATE TABLE calendar_years (
 );
 
 -- One row per publication (the entry that carries it). `requirements` is the JSON list of what
--- each tier's lists must show, derived from the catalogue when the publication was applied.
+-- each tier's lists must show, derived from the catalogue when the publication was applied;
+-- `required_by_tier` counts them per tier (JSON), so listings need not read the list.
 CREATE TABLE publications (
     origin       TEXT    NOT NULL,
     seq          INTEGER NOT NULL,
@@ -25,6 +26,7 @@ CREATE TABLE publications (
     window_unit  TEXT    NOT NULL,
     changes      INTEGER NOT NULL,
     requirements TEXT    NOT NULL,
+    required_by_tier TEXT NOT NULL,
     at           TEXT    NOT NULL,
     PRIMARY KEY (origin, seq)
 );
