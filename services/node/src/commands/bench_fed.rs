@@ -19,7 +19,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::cli::{InitArgs, NodeArgs};
-use crate::commands::demo::{DemoNode, spawn_node, start_federation};
+use crate::commands::demo::{DemoNode, free_listen, init_province, spawn_node, start_federation};
 
 pub async fn run(
     entries: usize,
@@ -111,10 +111,6 @@ impl Ingest {
     }
 }
 
-fn free_listen() -> anyhow::Result<String> {
-    Ok(format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()))
-}
-
 async fn join(parent: &DemoNode, dir: &Path, division: &str, tier: Tier, name: &str) -> anyhow::Result<()> {
     let body = json!({ "division": division, "tier": tier.key(), "name": name, "ttl_hours": 1 });
     let res = parent.api.send_json(Method::POST, "/api/v1/fed/invites", &body).await?;
@@ -141,15 +137,7 @@ async fn join(parent: &DemoNode, dir: &Path, division: &str, tier: Tier, name: &
 async fn ingest_over_https(root: &Path, entries: usize, ops_per_entry: usize) -> anyhow::Result<Ingest> {
     eprintln!("a) preparing: {entries} entries × {ops_per_entry} ops in the city's log");
     let (p_dir, c_dir, k_dir) = (root.join("510000"), root.join("510500"), root.join("510521"));
-    let args = NodeArgs { data_dir: p_dir.clone(), database_url: None, listen: Some(free_listen()?), node_url: None };
-    crate::commands::init::make_root(
-        &args,
-        Tier::Province,
-        DivisionCode::parse("510000")?,
-        "四川省",
-        &Default::default(),
-    )
-    .await?;
+    init_province(&p_dir).await?;
     let mut province = spawn_node(&p_dir, "510000", "四川省").await?;
     join(&province, &c_dir, "510500", Tier::City, "泸州市").await?;
     let mut city = spawn_node(&c_dir, "510500", "泸州市").await?;

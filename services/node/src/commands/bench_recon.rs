@@ -25,7 +25,6 @@ use quanze_ledger::{ChainHead, NodeKey, UnverifiedEntry, VerifiedEntry, sign_ent
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::cli::NodeArgs;
 use crate::commands::demo::{DemoNode, spawn_node, start_federation, wait_converged};
 
 /// Items of the publication of (c).
@@ -103,7 +102,7 @@ pub async fn run(items: usize, nodes: usize, dir: Option<std::path::PathBuf>) ->
 
 /// A catalogue item: 行政许可 with a code `XK` + 8 digits, about 600 bytes of JSON.
 fn catalogue_item(code: u64, n: usize) -> anyhow::Result<PowerItem> {
-    let mut item: PowerItem = serde_json::from_value(json!({
+    let item: PowerItem = serde_json::from_value(json!({
         "code": format!("XK{code:08}"),
         "name": format!("食品经营许可（基准第{n}项）"),
         "category": "行政许可",
@@ -113,7 +112,6 @@ fn catalogue_item(code: u64, n: usize) -> anyhow::Result<PowerItem> {
         "remedies": ["行政复议：依法向本级人民政府申请行政复议", "行政诉讼：依法向人民法院提起行政诉讼"],
         "time_limit": {"legal_days": 20, "promised_days": 10}
     }))?;
-    item.name = format!("食品经营许可（基准第{n}项）");
     Ok(item)
 }
 
@@ -329,16 +327,7 @@ async fn status_table(dir: &Path, total: usize) -> anyhow::Result<StatusTable> {
     }
     eprintln!("c) preparing the province with {cities} cities and {counties} counties");
     let p_dir = dir.join("510000");
-    let listen = format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port());
-    let args = NodeArgs { data_dir: p_dir.clone(), database_url: None, listen: Some(listen), node_url: None };
-    crate::commands::init::make_root(
-        &args,
-        Tier::Province,
-        DivisionCode::parse("510000")?,
-        "四川省",
-        &Default::default(),
-    )
-    .await?;
+    crate::commands::demo::init_province(&p_dir).await?;
     let config = crate::config::Config::load(&p_dir, &crate::config::Overrides::default())?;
     let node = crate::server::open_node(&config).await?;
 

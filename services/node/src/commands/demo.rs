@@ -101,9 +101,19 @@ pub async fn spawn_node(dir: &Path, division: &str, name: &str) -> anyhow::Resul
     Ok(DemoNode { division: division.to_string(), name: name.to_string(), dir: dir.to_path_buf(), url, api, process })
 }
 
-fn free_listen() -> anyhow::Result<String> {
+/// A loopback address with a port free right now.
+pub fn free_listen() -> anyhow::Result<String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     Ok(format!("127.0.0.1:{port}"))
+}
+
+/// `quanze init --tier province` of 四川省 510000 in `dir`, on a free loopback port.
+pub async fn init_province(dir: &Path) -> anyhow::Result<()> {
+    let args =
+        NodeArgs { data_dir: dir.to_path_buf(), database_url: None, listen: Some(free_listen()?), node_url: None };
+    let (division, tier, name) = TIERS[0];
+    crate::commands::init::make_root(&args, tier, DivisionCode::parse(division)?, name, &Default::default()).await?;
+    Ok(())
 }
 
 /// Makes and starts the four nodes in `root`, each enrolled by its parent's invite.
@@ -111,19 +121,8 @@ pub async fn start_federation(root: &Path) -> anyhow::Result<Vec<DemoNode>> {
     let mut nodes: Vec<DemoNode> = Vec::new();
     for (division, tier, name) in TIERS {
         let dir = root.join(division);
-        let node_args =
-            NodeArgs { data_dir: dir.clone(), database_url: None, listen: Some(free_listen()?), node_url: None };
         match nodes.last() {
-            None => {
-                crate::commands::init::make_root(
-                    &node_args,
-                    tier,
-                    DivisionCode::parse(division)?,
-                    name,
-                    &Default::default(),
-                )
-                .await?;
-            }
+            None => init_province(&dir).await?,
             Some(parent) => {
                 let body = json!({ "division": division, "tier": tier.key(), "name": name, "ttl_hours": 1 });
                 let res = parent.api.send_json(Method::POST, "/api/v1/fed/invites", &body).await?;
@@ -135,7 +134,12 @@ pub async fn start_federation(root: &Path) -> anyhow::Result<Vec<DemoNode>> {
                     standalone: false,
                     join: Some(invite),
                     address: Default::default(),
-                    node: node_args,
+                    node: NodeArgs {
+                        data_dir: dir.clone(),
+                        database_url: None,
+                        listen: Some(free_listen()?),
+                        node_url: None,
+                    },
                 };
                 crate::commands::init::init(&args).await?;
             }
