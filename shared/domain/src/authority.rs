@@ -30,6 +30,8 @@ pub enum AuthorityError {
     NotAboveTier { origin: DivisionCode, tier: crate::Tier, affected: crate::Tier },
     #[error("只有根节点 {root} 能发布节假日安排，{origin} 不能 / only the root publishes the calendar")]
     NotRoot { origin: DivisionCode, root: DivisionCode },
+    #[error("{origin} 只能向本辖区内的下级赋权，{grantee} 不在其辖区内 / a grant goes to a node below the grantor")]
+    GrantNotBelow { origin: DivisionCode, grantee: DivisionCode },
 }
 
 /// Checks that `origin` may write `op` in its entry number `seq`.
@@ -73,6 +75,23 @@ pub fn authorise(origin: &DivisionCode, seq: u64, op: &Op) -> Result<(), Authori
         | Op::ReconNotApplicable { .. }
         | Op::Policy { .. }
         | Op::RequestFile { .. } => Ok(()),
+        Op::GrantIssue { batch } => {
+            if &batch.grantee == origin || !batch.grantee.is_within(origin) {
+                return Err(AuthorityError::GrantNotBelow { origin: origin.clone(), grantee: batch.grantee.clone() });
+            }
+            Ok(())
+        }
+        // Acceptance is the grantee's, revocation, extension and seals the grantor's, activation
+        // the holder's: the store checks each against the batch or seal it names.
+        Op::GrantAccept { .. }
+        | Op::GrantRevoke { .. }
+        | Op::GrantExtend { .. }
+        | Op::SealCarve { .. }
+        | Op::SealDeliver { .. }
+        | Op::SealActivate { .. }
+        | Op::SealRecall { .. }
+        | Op::SealArchive { .. }
+        | Op::SealReplace { .. } => Ok(()),
         Op::Resolve { enrolment, .. } => {
             check_enrolment(enrolment)?;
             if &enrolment.division == origin || !enrolment.division.is_within(origin) {

@@ -90,6 +90,8 @@ pub enum ItemStatus {
     Active,
     Cancelled,
     Delegated,
+    /// Exercised by this node on a grant (赋权) from an ancestor; the grantor adjusts or revokes it.
+    Granted,
 }
 
 impl ItemStatus {
@@ -98,6 +100,7 @@ impl ItemStatus {
             ItemStatus::Active => "active",
             ItemStatus::Cancelled => "cancelled",
             ItemStatus::Delegated => "delegated",
+            ItemStatus::Granted => "granted",
         }
     }
 
@@ -106,6 +109,7 @@ impl ItemStatus {
             ItemStatus::Active => "在用",
             ItemStatus::Cancelled => "已取消",
             ItemStatus::Delegated => "已下放",
+            ItemStatus::Granted => "赋权承接",
         }
     }
 
@@ -114,6 +118,7 @@ impl ItemStatus {
             "active" | "在用" | "有效" | "" => Some(ItemStatus::Active),
             "cancelled" | "已取消" | "取消" => Some(ItemStatus::Cancelled),
             "delegated" | "已下放" | "下放" => Some(ItemStatus::Delegated),
+            "granted" | "赋权承接" | "赋权" => Some(ItemStatus::Granted),
             _ => None,
         }
     }

@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod category;
 pub mod codes;
 pub mod division;
+pub mod grants;
 pub mod import;
 pub mod item;
 pub mod list;
@@ -25,6 +26,10 @@ pub use catalogue::{CatalogueChange, CatalogueError, CatalogueItem, Expect, PubR
 pub use category::Category;
 pub use codes::{CodeWarning, ItemCode};
 pub use division::{DivisionCode, DivisionError};
+pub use grants::{
+    GrantBatch, GrantError, GrantHeader, GrantItem, GrantKind, GrantRef, GrantStatus, GrantedItem, Seal, SealError,
+    SealState, SealStatus, Verdict, VerdictCode,
+};
 pub use import::{
     ImportError, ImportFormat, ParsedBatch, UnknownFormat, items_to_csv, items_to_json, parse_catalogue_csv,
     parse_items,

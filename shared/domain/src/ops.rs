@@ -5,11 +5,13 @@
 //! decides what is allowed. Who may write which op is `authority.rs`. Catalogue publications
 //! are planned in `catalogue.rs`, reconciliation in `recon.rs`, filings in `requests.rs`.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{CalendarError, HolidayYear, Window};
 use crate::catalogue::{CatalogueError, PubRef, Publication};
 use crate::division::DivisionCode;
+use crate::grants::{Extension, GrantBatch, GrantError, GrantRef, Seal};
 use crate::item::{FieldError, ItemPatch, ItemStatus, PowerItem};
 use crate::recon::ReconError;
 use crate::requests::{Filing, FilingError};
@@ -109,6 +111,44 @@ pub enum Op {
     /// A department filed an adjustment request (调整申请) with the origin.
     #[serde(rename = "request.file")]
     RequestFile { filing: Filing },
+    /// A grant batch (赋权): the origin lets a node of its subtree exercise items of its list.
+    #[serde(rename = "grant.issue")]
+    GrantIssue { batch: GrantBatch },
+    /// The grantee takes the batch over on `date`, naming its receiving departments; the items
+    /// then enter its list as granted.
+    #[serde(rename = "grant.accept")]
+    GrantAccept { batch: GrantRef, departments: Vec<String>, date: NaiveDate },
+    /// The grantor takes back the whole batch (no codes) or some of its items from `date` on.
+    #[serde(rename = "grant.revoke")]
+    GrantRevoke {
+        batch: GrantRef,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        codes: Vec<String>,
+        reason: String,
+        date: NaiveDate,
+    },
+    /// The grantor extends the training period of a batch.
+    #[serde(rename = "grant.extend")]
+    GrantExtend { batch: GrantRef, extension: Extension },
+    /// A special seal (专用分章) carved by a department of the origin for the holder.
+    #[serde(rename = "seal.carve")]
+    SealCarve { seal: Seal },
+    /// The origin's seal `seal` reached its holder on `date`.
+    #[serde(rename = "seal.deliver")]
+    SealDeliver { seal: String, date: NaiveDate },
+    /// The holder (the origin) starts using seal `seal` of `grantor` on `date`.
+    #[serde(rename = "seal.activate")]
+    SealActivate { grantor: DivisionCode, seal: String, date: NaiveDate },
+    /// The origin takes its seal back on `date`, with the reason.
+    #[serde(rename = "seal.recall")]
+    SealRecall { seal: String, date: NaiveDate, reason: String },
+    /// The origin seals a recalled seal away (封存).
+    #[serde(rename = "seal.archive")]
+    SealArchive { seal: String, date: NaiveDate },
+    /// A new seal of the origin (e.g. the approval bureau's) takes over from `replaces`, which
+    /// are recalled on `date` if they are not already.
+    #[serde(rename = "seal.replace")]
+    SealReplace { replaces: Vec<String>, seal: Seal, date: NaiveDate, reason: String },
 }
 
 impl Op {
@@ -141,6 +181,16 @@ impl Op {
             Op::ReconNotApplicable { .. } => "recon.not_applicable",
             Op::Policy { .. } => "node.policy",
             Op::RequestFile { .. } => "request.file",
+            Op::GrantIssue { .. } => "grant.issue",
+            Op::GrantAccept { .. } => "grant.accept",
+            Op::GrantRevoke { .. } => "grant.revoke",
+            Op::GrantExtend { .. } => "grant.extend",
+            Op::SealCarve { .. } => "seal.carve",
+            Op::SealDeliver { .. } => "seal.deliver",
+            Op::SealActivate { .. } => "seal.activate",
+            Op::SealRecall { .. } => "seal.recall",
+            Op::SealArchive { .. } => "seal.archive",
+            Op::SealReplace { .. } => "seal.replace",
         }
     }
 
@@ -189,6 +239,10 @@ pub enum RuleError {
     Calendar(#[from] CalendarError),
     #[error(transparent)]
     Filing(#[from] FilingError),
+    #[error(transparent)]
+    Grant(#[from] GrantError),
+    #[error("事项 “{0}” 由赋权取得，只能由赋权方调整或收回 / a granted item is changed by its grantor only")]
+    GrantedItem(String),
 }
 
 /// Applies `op` to `current` (the item with the op's code, if the list has one) and returns the
@@ -227,10 +281,11 @@ pub fn apply_item_op(current: Option<&PowerItem>, op: &Op) -> Result<PowerItem, 
 
 fn editable<'a>(current: Option<&'a PowerItem>, code: &str) -> Result<&'a PowerItem, RuleError> {
     let cur = current.ok_or_else(|| RuleError::NoSuchItem(code.to_string()))?;
-    if cur.status == ItemStatus::Cancelled {
-        return Err(RuleError::Cancelled(code.to_string()));
+    match cur.status {
+        ItemStatus::Cancelled => Err(RuleError::Cancelled(code.to_string())),
+        ItemStatus::Granted => Err(RuleError::GrantedItem(code.to_string())),
+        _ => Ok(cur),
     }
-    Ok(cur)
 }
 
 fn check(item: &PowerItem) -> Result<(), RuleError> {
