@@ -463,7 +463,9 @@ pub fn check_date(
     Ok(())
 }
 
-/// Checks an acceptance by `origin` on `date` (recorded on `today`) naming `departments`.
+/// Checks an acceptance by `origin` on `date` (recorded on `today`) naming `departments`:
+/// only facts of the grantee's own log and of the batch itself, so that every node reaches the
+/// same answer whatever order the grantor's and the grantee's entries reach it in.
 pub fn check_accept(
     header: &GrantHeader,
     origin: &DivisionCode,
@@ -475,9 +477,9 @@ pub fn check_accept(
     if &header.grantee != origin {
         return Err(GrantError::NotGrantee { batch, grantee: header.grantee.clone(), origin: origin.clone() });
     }
-    if header.revoked_on.is_some() {
-        return Err(GrantError::BatchRevoked(batch));
-    }
+    // A revocation is the grantor's and may cross the acceptance in the post: it is not checked
+    // here (the projection gives the same list in either order); `check_not_revoked` is for
+    // writers who already know of it.
     if header.accepted_on.is_some() {
         return Err(GrantError::AlreadyAccepted(batch));
     }
@@ -491,6 +493,16 @@ pub fn check_accept(
         });
     }
     Ok(())
+}
+
+/// For a writer about to accept or seal under a batch: refuses when the batch is known to be
+/// revoked. Not part of applying an entry, which must not depend on the grantor's concurrent
+/// entries.
+pub fn check_not_revoked(header: &GrantHeader) -> Result<(), GrantError> {
+    match header.revoked_on {
+        Some(_) => Err(GrantError::BatchRevoked(header.grant_ref.to_string())),
+        None => Ok(()),
+    }
 }
 
 /// Checks a revocation by `origin` of the whole batch (`codes` empty) or of `codes`, given the

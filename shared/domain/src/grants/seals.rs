@@ -262,33 +262,56 @@ impl SealStatus {
         })
     }
 
-    /// The day of the latest step so far.
-    pub fn last_date(&self) -> NaiveDate {
-        [self.delivered_on, self.activated_on, self.recalled_on, self.archived_on]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(self.seal.carved)
-            .max(self.seal.carved)
+    /// Where the seal is: the furthest step recorded. Derived from the dates, so the grantor's
+    /// and the holder's entries give the same state in whatever order they arrive.
+    pub fn derive_state(&self) -> SealState {
+        if self.archived_on.is_some() {
+            SealState::Archived
+        } else if self.recalled_on.is_some() {
+            SealState::Recalled
+        } else if self.activated_on.is_some() {
+            SealState::Activated
+        } else if self.delivered_on.is_some() {
+            SealState::Delivered
+        } else {
+            SealState::Carved
+        }
+    }
+
+    fn set_state(&mut self) {
+        self.state = self.derive_state();
+    }
+
+    /// The grantor's latest own step (carve, delivery, recall): the floor for its next date.
+    fn grantor_last(&self) -> NaiveDate {
+        [self.delivered_on, self.recalled_on].into_iter().flatten().max().unwrap_or(self.seal.carved).max(self.seal.carved)
     }
 
     /// 送达: the grantor hands the carved seal to the holder.
     pub fn deliver(&mut self, date: NaiveDate, today: NaiveDate) -> Result<(), GrantError> {
-        match self.state {
-            SealState::Carved => {}
-            SealState::Delivered | SealState::Activated => return Err(transition(self, SealAction::Deliver, "已送达")),
-            SealState::Recalled | SealState::Archived => {
-                return Err(transition(self, SealAction::Deliver, "已收回的章不能再送达"));
-            }
+        if self.recalled_on.is_some() {
+            return Err(transition(self, SealAction::Deliver, "已收回的章不能再送达"));
         }
-        check_date(date, today, self.last_date(), "上一环节日期")?;
-        self.state = SealState::Delivered;
+        if self.delivered_on.is_some() {
+            return Err(transition(self, SealAction::Deliver, "已送达"));
+        }
+        check_date(date, today, self.grantor_last(), "刻制日期")?;
         self.delivered_on = Some(date);
+        self.set_state();
+        Ok(())
+    }
+
+    /// For a holder about to activate: refuses a seal it already knows to be recalled. Not part
+    /// of applying an entry (a recall may cross the activation in the post).
+    pub fn check_activatable(&self) -> Result<(), GrantError> {
+        if self.recalled_on.is_some() {
+            return Err(transition(self, SealAction::Activate, "已收回的章不能启用"));
+        }
         Ok(())
     }
 
     /// 启用: the holder starts using a delivered seal, once a batch of its scope was accepted
-    /// (`accepted_on`: the earliest acceptance among its scope batches).
+    /// (`accepted_on`: the earliest acceptance among its scope batches, by the holder itself).
     pub fn activate(
         &mut self,
         origin: &DivisionCode,
@@ -304,20 +327,18 @@ impl SealStatus {
             }
             .into());
         }
-        match self.state {
-            SealState::Delivered => {}
-            SealState::Carved => return Err(transition(self, SealAction::Activate, "尚未送达")),
-            SealState::Activated => return Err(transition(self, SealAction::Activate, "已启用")),
-            SealState::Recalled | SealState::Archived => {
-                return Err(transition(self, SealAction::Activate, "已收回的章不能启用"));
-            }
+        if self.activated_on.is_some() {
+            return Err(transition(self, SealAction::Activate, "已启用"));
         }
-        match accepted_on {
-            None => return Err(transition(self, SealAction::Activate, "适用范围内的赋权批次尚未承接")),
-            Some(a) => check_date(date, today, a.max(self.last_date()), "承接或送达日期")?,
-        }
-        self.state = SealState::Activated;
+        let Some(delivered) = self.delivered_on else {
+            return Err(transition(self, SealAction::Activate, "尚未送达"));
+        };
+        let Some(accepted) = accepted_on else {
+            return Err(transition(self, SealAction::Activate, "适用范围内的赋权批次尚未承接"));
+        };
+        check_date(date, today, accepted.max(delivered), "承接或送达日期")?;
         self.activated_on = Some(date);
+        self.set_state();
         Ok(())
     }
 
@@ -326,26 +347,27 @@ impl SealStatus {
         if reason.trim().is_empty() {
             return Err(SealError::MissingReason.into());
         }
-        if matches!(self.state, SealState::Recalled | SealState::Archived) {
+        if self.recalled_on.is_some() {
             return Err(transition(self, SealAction::Recall, "已收回"));
         }
-        check_date(date, today, self.last_date(), "上一环节日期")?;
-        self.state = SealState::Recalled;
+        check_date(date, today, self.grantor_last(), "刻制或送达日期")?;
         self.recalled_on = Some(date);
         self.recall_reason = reason.trim().to_string();
+        self.set_state();
         Ok(())
     }
 
     /// 封存: a recalled seal is sealed away.
     pub fn archive(&mut self, date: NaiveDate, today: NaiveDate) -> Result<(), GrantError> {
-        match self.state {
-            SealState::Recalled => {}
-            SealState::Archived => return Err(transition(self, SealAction::Archive, "已封存")),
-            _ => return Err(transition(self, SealAction::Archive, "须先收回")),
+        if self.archived_on.is_some() {
+            return Err(transition(self, SealAction::Archive, "已封存"));
         }
-        check_date(date, today, self.last_date(), "收回日期")?;
-        self.state = SealState::Archived;
+        if self.recalled_on.is_none() {
+            return Err(transition(self, SealAction::Archive, "须先收回"));
+        }
+        check_date(date, today, self.grantor_last(), "收回日期")?;
         self.archived_on = Some(date);
+        self.set_state();
         Ok(())
     }
 
@@ -357,7 +379,7 @@ impl SealStatus {
         if self.seal.kind != new.kind || self.seal.holder != new.holder {
             return Err(SealError::ReplaceMismatch { old: self.seal.id.clone() }.into());
         }
-        if !matches!(self.state, SealState::Recalled | SealState::Archived) {
+        if self.recalled_on.is_none() {
             self.recall(date, today, reason)?;
         }
         self.replaced_by = Some(new.id.clone());
