@@ -87,6 +87,12 @@ pub enum Command {
     /// Adjustment requests (调整申请) filed by departments: file, list (late ones flagged).
     #[command(subcommand)]
     Request(crate::commands::calendar::RequestCommand),
+    /// Grant batches (赋权): issue, list, show, accept, revoke, extend, export.
+    #[command(subcommand)]
+    Grant(crate::commands::grants::GrantCommand),
+    /// Special seals (专用分章): carve, deliver, activate, recall, archive, replace, check, export.
+    #[command(subcommand)]
+    Seal(crate::commands::seals::SealCommand),
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,8 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Recon(args) => commands::recon::recon(args).await,
         Command::Policy(cmd) => commands::calendar::policy(cmd).await,
         Command::Request(cmd) => commands::calendar::request(cmd).await,
+        Command::Grant(cmd) => commands::grants::run(cmd).await,
+        Command::Seal(cmd) => commands::seals::run(cmd).await,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod ops;
 pub mod recon;
 pub mod requests;
 pub mod sample;
+pub mod sample_grants;
 pub mod tier;
 
 pub use authority::{AuthorityError, authorise};
@@ -32,7 +33,7 @@ pub use grants::{
 };
 pub use import::{
     ImportError, ImportFormat, ParsedBatch, UnknownFormat, items_to_csv, items_to_json, parse_catalogue_csv,
-    parse_items,
+    parse_grant_csv, parse_items,
 };
 pub use item::{Citation, Field, FieldError, FlowStep, ItemPatch, ItemStatus, PowerItem, TimeLimit};
 pub use list::{RowError, RowWarning, validate_batch, validate_rows};

@@ -19,8 +19,8 @@ use quanze_domain::{DivisionCode, PowerItem};
 use quanze_ledger::{ChainHead, PublicKey, UnverifiedEntry, VerifiedEntry};
 
 pub use types::{
-    CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, InviteRow, ItemFilter, ItemRow, KeyLookup, Page,
-    PublicationRow, RefusalRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
+    CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, GrantEventRow, GrantRow, InviteRow, ItemFilter,
+    ItemRow, KeyLookup, Page, PublicationRow, RefusalRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
 };
 
 /// The format marker written by the first migration; a database without it is not ours.
@@ -281,6 +281,55 @@ impl Store {
     /// Adjustment requests filed with `node`.
     pub async fn filings(&self, node: &DivisionCode) -> Result<Vec<FilingRow>, StoreError> {
         on_backend!(self, filings(node.as_str()))
+    }
+
+    /// Every grant batch held (headers), by issue date.
+    pub async fn grants(&self) -> Result<Vec<GrantRow>, StoreError> {
+        on_backend!(self, grants())
+    }
+
+    /// The batch issued by entry `grantor#seq`.
+    pub async fn grant(&self, grantor: &DivisionCode, seq: u64) -> Result<Option<GrantRow>, StoreError> {
+        on_backend!(self, grant(grantor.as_str(), seq))
+    }
+
+    /// Batches with this document number (one document may grant several nodes).
+    pub async fn grants_by_doc_no(&self, doc_no: &str) -> Result<Vec<GrantRow>, StoreError> {
+        on_backend!(self, grants_by_doc_no(doc_no))
+    }
+
+    /// The items of batch `grantor#seq`, by code.
+    pub async fn grant_items(
+        &self,
+        grantor: &DivisionCode,
+        seq: u64,
+    ) -> Result<Vec<quanze_domain::GrantedItem>, StoreError> {
+        on_backend!(self, grant_items(grantor.as_str(), seq))
+    }
+
+    /// Every seal held, with its lifecycle.
+    pub async fn seals(&self) -> Result<Vec<quanze_domain::SealStatus>, StoreError> {
+        on_backend!(self, seals())
+    }
+
+    /// Seals with this id (ids are unique per grantor node).
+    pub async fn seals_by_id(&self, id: &str) -> Result<Vec<quanze_domain::SealStatus>, StoreError> {
+        on_backend!(self, seals_by_id(id))
+    }
+
+    /// The granted items with `code` in the batches of `scope`, with their batch headers: what
+    /// the validity verdict of a seal needs.
+    pub async fn scope_candidates(
+        &self,
+        scope: &[quanze_domain::GrantRef],
+        code: &str,
+    ) -> Result<Vec<(quanze_domain::GrantHeader, quanze_domain::GrantedItem)>, StoreError> {
+        on_backend!(self, scope_candidates(scope, code))
+    }
+
+    /// The recorded steps of a batch (`grant:origin#seq`) or a seal (`seal:grantor/id`).
+    pub async fn grant_events(&self, subject: &str) -> Result<Vec<GrantEventRow>, StoreError> {
+        on_backend!(self, grant_events(subject))
     }
 
     /// Every projection row as text in a fixed order, to compare two states.

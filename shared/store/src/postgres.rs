@@ -38,3 +38,4 @@ async fn begin_write(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, D
 include!("queries.rs");
 include!("fed_queries.rs");
 include!("recon_queries.rs");
+include!("grant_queries.rs");

@@ -104,6 +104,16 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
             }
             Op::Policy { request_window } => apply_policy(tx, entry, index, request_window).await?,
             Op::RequestFile { filing } => apply_filing(tx, entry, index, filing).await?,
+            Op::GrantIssue { .. }
+            | Op::GrantAccept { .. }
+            | Op::GrantRevoke { .. }
+            | Op::GrantExtend { .. }
+            | Op::SealCarve { .. }
+            | Op::SealDeliver { .. }
+            | Op::SealActivate { .. }
+            | Op::SealRecall { .. }
+            | Op::SealArchive { .. }
+            | Op::SealReplace { .. } => apply_grant_op(tx, entry, index, op).await?,
         }
     }
     sqlx::query(
@@ -175,11 +185,12 @@ fn item_row(r: &<Db as sqlx::Database>::Row) -> Result<ItemRow, StoreError> {
         item: parse_item(&r.try_get::<String, _>("data")?)?,
         last_seq: to_u64(r.try_get("last_seq")?),
         updated_at: r.try_get("updated_at")?,
+        grant: r.try_get("grant_ref")?,
     })
 }
 
 pub(crate) async fn item(pool: &Pool<Db>, node: &str, code: &str) -> Result<Option<ItemRow>, StoreError> {
-    let row = sqlx::query("SELECT node, data, last_seq, updated_at FROM items WHERE node = $1 AND code = $2")
+    let row = sqlx::query("SELECT node, data, last_seq, updated_at, grant_ref FROM items WHERE node = $1 AND code = $2")
         .bind(node)
         .bind(code)
         .fetch_optional(pool)
@@ -210,7 +221,7 @@ pub(crate) async fn items(pool: &Pool<Db>, node: &str, f: &ItemFilter) -> Result
     let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM items");
     push_filters(&mut count, node, f);
     let total: i64 = count.build().fetch_one(pool).await?.try_get("n")?;
-    let mut list = QueryBuilder::<Db>::new("SELECT node, data, last_seq, updated_at FROM items");
+    let mut list = QueryBuilder::<Db>::new("SELECT node, data, last_seq, updated_at, grant_ref FROM items");
     push_filters(&mut list, node, f);
     list.push(" ORDER BY code LIMIT ").push_bind(to_i64(f.limit)).push(" OFFSET ").push_bind(to_i64(f.offset));
     let rows = list.build().fetch_all(pool).await?;
@@ -261,6 +272,7 @@ pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u
     sqlx::query("DELETE FROM heads").execute(&mut *tx).await?;
     sqlx::query("DELETE FROM enrolments").execute(&mut *tx).await?;
     clear_recon_projections(&mut tx).await?;
+    clear_grant_projections(&mut tx).await?;
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
     let mut offset = 0i64;
     let mut replayed = 0u64;
@@ -300,10 +312,11 @@ pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u
 /// Every projection row in a fixed order, to compare two states.
 pub(crate) async fn snapshot(pool: &Pool<Db>) -> Result<Vec<String>, StoreError> {
     let mut out = Vec::new();
-    for r in sqlx::query("SELECT node, code, data, last_seq, updated_at FROM items ORDER BY node, code").fetch_all(pool).await? {
+    for r in sqlx::query("SELECT node, code, data, last_seq, updated_at, grant_ref FROM items ORDER BY node, code").fetch_all(pool).await? {
         let (node, code, data): (String, String, String) = (r.try_get("node")?, r.try_get("code")?, r.try_get("data")?);
         let (seq, at): (i64, String) = (r.try_get("last_seq")?, r.try_get("updated_at")?);
-        out.push(format!("item {node} {code} {seq} {at} {data}"));
+        let grant: Option<String> = r.try_get("grant_ref")?;
+        out.push(format!("item {node} {code} {seq} {at} {} {data}", grant.unwrap_or_default()));
     }
     for (origin, head) in heads(pool).await? {
         out.push(format!("head {origin} {} {}", head.seq, head.hash));
@@ -312,6 +325,7 @@ pub(crate) async fn snapshot(pool: &Pool<Db>) -> Result<Vec<String>, StoreError>
         out.push(format!("enrolment {} {} {:?} {} {} {}#{}", e.division, e.valid_from, e.public_key, e.tier, e.name, e.by_origin, e.by_seq));
     }
     recon_snapshot(pool, &mut out).await?;
+    grant_snapshot(pool, &mut out).await?;
     Ok(out)
 }
 

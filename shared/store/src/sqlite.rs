@@ -49,3 +49,4 @@ async fn begin_write(pool: &sqlx::SqlitePool) -> Result<sqlx::Transaction<'stati
 include!("queries.rs");
 include!("fed_queries.rs");
 include!("recon_queries.rs");
+include!("grant_queries.rs");

@@ -39,6 +39,9 @@ pub struct ItemRow {
     pub item: PowerItem,
     pub last_seq: u64,
     pub updated_at: String,
+    /// For a granted item (赋权承接): the batch it came from, `grantor#seq`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
 }
 
 /// Which items to list.
@@ -258,4 +261,28 @@ pub struct FilingRow {
     pub filed_on: chrono::NaiveDate,
     /// The node's window when it was filed.
     pub window: quanze_domain::calendar::Window,
+}
+
+/// A grant batch as held: its header (with acceptance, revocation, extensions) and when the
+/// issuing entry was signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrantRow {
+    #[serde(flatten)]
+    pub header: quanze_domain::GrantHeader,
+    pub at: String,
+}
+
+/// One recorded step of a grant batch or a seal, with the entry that recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrantEventRow {
+    pub origin: String,
+    pub seq: u64,
+    /// `grant:211100#5` or `seal:211100/PJ-SCJ-SP-4`.
+    pub subject: String,
+    /// The op kind, e.g. `grant.accept`, `seal.recall`.
+    pub action: String,
+    /// The day the step took effect.
+    pub day: String,
+    pub detail: String,
+    pub at: String,
 }

@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use quanze_domain::{CatalogueError, ReconError, RuleError};
+use quanze_domain::{CatalogueError, GrantError, ReconError, RuleError};
 use quanze_store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -105,7 +105,21 @@ impl From<RuleError> for ApiError {
             }
             RuleError::Calendar(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), message),
             RuleError::Filing(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "BAD_FILING", message),
+            RuleError::Grant(e) => ApiError::new(grant_status(&e), e.code(), message),
+            RuleError::GrantedItem(_) => ApiError::new(StatusCode::CONFLICT, "GRANTED_ITEM", message),
         }
+    }
+}
+
+fn grant_status(e: &GrantError) -> StatusCode {
+    if e.is_not_found() {
+        StatusCode::NOT_FOUND
+    } else if e.is_conflict() {
+        StatusCode::CONFLICT
+    } else if e.is_forbidden() {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     }
 }
 

@@ -7,9 +7,11 @@
 mod calendar;
 mod error;
 mod fed;
+mod grants;
 mod items;
 mod log;
 mod recon;
+mod seals;
 
 use std::sync::atomic::Ordering;
 
@@ -50,6 +52,8 @@ pub fn router(node: Node) -> Router {
         .route("/fed/status", get(fed::status))
         .merge(calendar::routes())
         .merge(recon::routes())
+        .merge(grants::routes())
+        .merge(seals::routes())
         .fallback(|| async { ApiError::not_found("该接口 / this API route") })
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(node.clone(), authorise_writes));

@@ -8,10 +8,12 @@ pub mod bench_recon;
 pub mod calendar;
 pub mod demo;
 pub mod fed;
+pub mod grants;
 pub mod init;
 pub mod items;
 pub mod log;
 pub mod recon;
+pub mod seals;
 
 use crate::cli::NodeArgs;
 use crate::client::NodeClient;

@@ -249,6 +249,8 @@ pub enum GrantError {
     MissingField(&'static str),
     #[error("赋权批次没有事项 / the batch grants no item")]
     EmptyBatch,
+    #[error("一个条目只能签发一个赋权批次 / one grant batch per entry")]
+    OneBatchPerEntry,
     #[error("培训指导期 {0} 个月不在 1—3 个月之内，更长须另行登记延长 / training period must be 1–3 months")]
     TrainingOutOfRange(u32),
     #[error("延长培训指导期 {0} 个月不在 1—6 个月之内 / an extension adds 1–6 months")]
@@ -308,7 +310,10 @@ impl GrantError {
     /// Stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            GrantError::MissingField(_) | GrantError::ItemField { .. } | GrantError::EmptyBatch => "BAD_GRANT",
+            GrantError::MissingField(_)
+            | GrantError::ItemField { .. }
+            | GrantError::EmptyBatch
+            | GrantError::OneBatchPerEntry => "BAD_GRANT",
             GrantError::TrainingOutOfRange(_) | GrantError::ExtensionOutOfRange(_) => "TRAINING_PERIOD",
             GrantError::DuplicateItem(_) => "DUPLICATE_CODE",
             GrantError::UnknownItem(_) => "ITEM_NOT_IN_GRANTOR_LIST",
@@ -448,12 +453,7 @@ pub fn plan_issue(
 }
 
 /// `date` may not be after the day the entry recording it was written, nor before `floor`.
-pub fn check_date(
-    date: NaiveDate,
-    today: NaiveDate,
-    floor: NaiveDate,
-    what: &'static str,
-) -> Result<(), GrantError> {
+pub fn check_date(date: NaiveDate, today: NaiveDate, floor: NaiveDate, what: &'static str) -> Result<(), GrantError> {
     if date > today {
         return Err(GrantError::DateInFuture { date, today });
     }
@@ -568,7 +568,17 @@ pub fn item_for_grantee(header: &GrantHeader, g: &GrantedItem) -> PowerItem {
     let mut item = g.item.clone();
     item.implementing_body = g.grantee_dept.clone();
     item.status = ItemStatus::Granted;
-    item.status_reason =
-        format!("{}（{}）赋权，赋权部门{}", header.doc_no, header.grant_ref.origin, g.grantor_dept);
+    item.status_reason = format!("{}（{}）赋权，赋权部门{}", header.doc_no, header.grant_ref.origin, g.grantor_dept);
+    item
+}
+
+/// The item as it stands in the grantee's list once its grant was revoked: cancelled, with the
+/// document, the day and the reason. The same whether the revocation reached the grantee's
+/// list before or after the acceptance.
+pub fn item_revoked_for_grantee(header: &GrantHeader, g: &GrantedItem) -> PowerItem {
+    let mut item = item_for_grantee(header, g);
+    item.status = ItemStatus::Cancelled;
+    let on = g.revoked_on.map(|d| d.to_string()).unwrap_or_default();
+    item.status_reason = format!("{} 赋权已于 {on} 收回：{}", header.doc_no, g.revoke_reason);
     item
 }

@@ -123,7 +123,9 @@ pub enum SealError {
     EmptyScope,
     #[error("专用章适用范围中的赋权批次 {0} 不存在 / the scope names an unknown batch")]
     UnknownScope(String),
-    #[error("赋权批次 {batch} 不是本节点向 {holder} 的赋权 / the scope batch is not this grantor's grant to the holder")]
+    #[error(
+        "赋权批次 {batch} 不是本节点向 {holder} 的赋权 / the scope batch is not this grantor's grant to the holder"
+    )]
     ScopeNotHolders { batch: String, holder: DivisionCode },
     #[error("赋权批次 {0} 已收回，不能再为其刻章 / the scope batch was revoked")]
     ScopeRevoked(String),
@@ -236,8 +238,9 @@ impl SealStatus {
         }
         for h in scope {
             if &h.grant_ref.origin != grantor || h.grantee != seal.holder {
-                return Err(SealError::ScopeNotHolders { batch: h.grant_ref.to_string(), holder: seal.holder.clone() }
-                    .into());
+                return Err(
+                    SealError::ScopeNotHolders { batch: h.grant_ref.to_string(), holder: seal.holder.clone() }.into()
+                );
             }
             if h.revoked_on.is_some() {
                 return Err(SealError::ScopeRevoked(h.grant_ref.to_string()).into());
@@ -284,7 +287,12 @@ impl SealStatus {
 
     /// The grantor's latest own step (carve, delivery, recall): the floor for its next date.
     fn grantor_last(&self) -> NaiveDate {
-        [self.delivered_on, self.recalled_on].into_iter().flatten().max().unwrap_or(self.seal.carved).max(self.seal.carved)
+        [self.delivered_on, self.recalled_on]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(self.seal.carved)
+            .max(self.seal.carved)
     }
 
     /// 送达: the grantor hands the carved seal to the holder.
@@ -465,7 +473,11 @@ pub fn verdict(s: &SealStatus, code: &str, day: NaiveDate, candidates: &[(GrantH
         }
     }
     best.unwrap_or_else(|| {
-        no(VerdictCode::NotInScope, format!("事项 “{code}” 不在专用章 {id} 适用的赋权批次中（专用分章仅适用于本批次赋权事项）"), None)
+        no(
+            VerdictCode::NotInScope,
+            format!("事项 “{code}” 不在专用章 {id} 适用的赋权批次中（专用分章仅适用于本批次赋权事项）"),
+            None,
+        )
     })
 }
 
@@ -484,15 +496,27 @@ fn one_candidate(s: &SealStatus, h: &GrantHeader, g: &GrantedItem, day: NaiveDat
         return no(VerdictCode::BeforeIssue, format!("{day} 早于赋权文件 {} 印发日期 {}", h.doc_no, h.issued), batch);
     }
     if let Some(r) = h.revoked_on.filter(|r| *r <= day) {
-        return no(VerdictCode::BatchRevoked, format!("赋权批次 {} 已于 {r} 收回（{}）", h.doc_no, h.revoke_reason), batch);
+        return no(
+            VerdictCode::BatchRevoked,
+            format!("赋权批次 {} 已于 {r} 收回（{}）", h.doc_no, h.revoke_reason),
+            batch,
+        );
     }
     if let Some(r) = g.revoked_on.filter(|r| *r <= day) {
-        return no(VerdictCode::ItemRevoked, format!("事项 “{code}” 的赋权已于 {r} 收回（{}）", g.revoke_reason), batch);
+        return no(
+            VerdictCode::ItemRevoked,
+            format!("事项 “{code}” 的赋权已于 {r} 收回（{}）", g.revoke_reason),
+            batch,
+        );
     }
     match h.accepted_on {
         Some(a) if a <= day => {}
         Some(a) => {
-            return no(VerdictCode::NotHandedOver, format!("赋权批次 {} 于 {a} 承接，{day} 尚未完成交接", h.doc_no), batch);
+            return no(
+                VerdictCode::NotHandedOver,
+                format!("赋权批次 {} 于 {a} 承接，{day} 尚未完成交接", h.doc_no),
+                batch,
+            );
         }
         None => return no(VerdictCode::NotHandedOver, format!("赋权批次 {} 尚未承接", h.doc_no), batch),
     }
@@ -515,7 +539,10 @@ fn one_candidate(s: &SealStatus, h: &GrantHeader, g: &GrantedItem, day: NaiveDat
     Verdict {
         valid: true,
         code: VerdictCode::Valid,
-        reason: format!("专用章 {} 于 {day} 有效：事项 “{code}” 属赋权批次 {}，已承接、已启用、未收回", s.seal.id, h.doc_no),
+        reason: format!(
+            "专用章 {} 于 {day} 有效：事项 “{code}” 属赋权批次 {}，已承接、已启用、未收回",
+            s.seal.id, h.doc_no
+        ),
         batch,
         route: Some(route),
     }

@@ -200,7 +200,10 @@ fn granted_items_enter_the_grantees_list_with_provenance() {
 fn seal(id: &str, kind: GrantKind, issuer: &str, serial: u32) -> Seal {
     Seal {
         id: id.into(),
-        name: format!("{issuer}{}专用章({serial})", if kind == GrantKind::Approval { "行政审批" } else { "非审批类事项办理" }),
+        name: format!(
+            "{issuer}{}专用章({serial})",
+            if kind == GrantKind::Approval { "行政审批" } else { "非审批类事项办理" }
+        ),
         kind,
         serial,
         issuer: issuer.into(),
@@ -262,7 +265,10 @@ fn the_lifecycle_refuses_illegal_steps_with_the_reason() {
     assert_eq!(s.clone().deliver(day("2016-09-29"), today).unwrap_err().code(), "ILLEGAL_TRANSITION");
     let not_accepted = s.clone().activate(&county, day("2016-09-29"), today, None).unwrap_err();
     assert!(not_accepted.to_string().contains("尚未承接"), "{not_accepted}");
-    assert_eq!(s.clone().activate(&d(CITY), day("2016-10-10"), today, Some(day("2016-09-30"))).unwrap_err().code(), "NOT_HOLDER");
+    assert_eq!(
+        s.clone().activate(&d(CITY), day("2016-10-10"), today, Some(day("2016-09-30"))).unwrap_err().code(),
+        "NOT_HOLDER"
+    );
     let early = s.clone().activate(&county, day("2016-09-29"), today, Some(day("2016-09-30"))).unwrap_err();
     assert_eq!(early.code(), "BAD_DATE");
     s.activate(&county, day("2016-10-10"), today, Some(day("2016-09-30"))).unwrap();
@@ -319,9 +325,13 @@ fn a_bureau_seal_takes_over_the_departments_it_replaces() {
     let mut old = carved(&h, &items, GrantKind::Approval);
     old.deliver(day("2016-09-28"), today).unwrap();
     old.activate(&d(COUNTY), day("2016-10-10"), today, h.accepted_on).unwrap();
-    let bureau = Seal { carved: day("2017-03-01"), ..seal("SPJ-SP-4", GrantKind::Approval, "盘锦市行政审批局", 4) };
+    let bureau =
+        Seal { carved: day("2017-03-01"), ..seal("SPJ-SP-4", GrantKind::Approval, "盘锦市行政审批局", 4) };
     let mismatch = Seal { kind: GrantKind::NonApproval, ..bureau.clone() };
-    assert_eq!(old.clone().replaced(&mismatch, day("2017-03-01"), today, "划转").unwrap_err().code(), "BAD_REPLACEMENT");
+    assert_eq!(
+        old.clone().replaced(&mismatch, day("2017-03-01"), today, "划转").unwrap_err().code(),
+        "BAD_REPLACEMENT"
+    );
     old.replaced(&bureau, day("2017-03-01"), today, "审批权划转市行政审批局").unwrap();
     assert_eq!(old.state, SealState::Recalled);
     assert_eq!(old.replaced_by.as_deref(), Some("SPJ-SP-4"));

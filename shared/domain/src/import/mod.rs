@@ -11,6 +11,7 @@
 
 mod catalogue_csv;
 mod cells;
+mod grant_csv;
 mod json;
 mod sheet;
 #[cfg(test)]
@@ -25,6 +26,7 @@ use crate::item::{Field, PowerItem};
 use crate::list::{RowError, RowWarning, validate_rows};
 
 pub use catalogue_csv::parse_catalogue_csv;
+pub use grant_csv::parse_grant_csv;
 pub use json::items_to_json;
 pub use sheet::items_to_csv;
 

@@ -1,0 +1,303 @@
+//! Grant routes (赋权): issue a batch, list and show batches with their deadlines, accept,
+//! revoke (whole batch or items), extend the training period, and export the register.
+//!
+//! Every write is one entry through `Node::write`; the store re-checks every rule. What this
+//! file adds are the writer's own checks the store must not make (a batch already known to be
+//! revoked) and the defaults a user expects (today's date, the batch's departments). It never
+//! writes SQL and decides no rule itself.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use quanze_domain::grants::{Extension, GrantBatch, GrantRef, check_not_revoked};
+use quanze_domain::{DivisionCode, Op};
+use quanze_store::GrantRow;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, JsonBody, QueryParams};
+use super::items::written;
+use crate::state::Node;
+
+pub fn routes() -> Router<Node> {
+    Router::new()
+        .route("/grants", get(list).post(issue))
+        .route("/grants/export", get(export))
+        .route("/grants/{reference}", get(show))
+        .route("/grants/{reference}/accept", post(accept))
+        .route("/grants/{reference}/revoke", post(revoke))
+        .route("/grants/{reference}/extend", post(extend))
+}
+
+/// Finds a batch by `grantor#seq` (also `grantor:seq`, `grantor-seq`) or by document number;
+/// a number that names batches to several nodes is narrowed to `grantee` when given.
+pub async fn find_grant(node: &Node, reference: &str, grantee: Option<&DivisionCode>) -> Result<GrantRow, ApiError> {
+    let r = reference.trim();
+    let unknown =
+        || ApiError::new(StatusCode::NOT_FOUND, "UNKNOWN_GRANT", format!("未知的赋权批次 “{r}” / unknown grant batch"));
+    if let Some((origin, seq)) = r.split_once(['#', ':', '-'])
+        && let (Ok(origin), Ok(seq)) = (DivisionCode::parse(origin), seq.parse::<u64>())
+    {
+        return node.store().grant(&origin, seq).await?.ok_or_else(unknown);
+    }
+    let mut found = node.store().grants_by_doc_no(r).await?;
+    if let Some(g) = grantee {
+        found.retain(|row| &row.header.grantee == g);
+    }
+    match found.len() {
+        0 => Err(unknown()),
+        1 => Ok(found.remove(0)),
+        _ => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "AMBIGUOUS_REFERENCE",
+            format!(
+                "文号 “{r}” 对应多个赋权批次，请用 区划#序号 指明 / several batches have this number: use grantor#seq"
+            ),
+        )),
+    }
+}
+
+pub fn ref_text(r: &GrantRef) -> String {
+    format!("{}#{}", r.origin, r.seq)
+}
+
+/// True when this node may see the batch: it or a node below it grants or receives it.
+pub fn visible(me: &DivisionCode, grantor: &DivisionCode, other: &DivisionCode) -> bool {
+    grantor.is_within(me) || other.is_within(me)
+}
+
+/// A batch with its deadlines and status on `today`.
+pub fn summary(row: &GrantRow, today: NaiveDate) -> Value {
+    let h = &row.header;
+    let status = h.status_on(today);
+    json!({
+        "ref": ref_text(&h.grant_ref),
+        "hash": h.grant_ref.hash,
+        "grantor": h.grant_ref.origin,
+        "grantee": h.grantee,
+        "doc_no": h.doc_no,
+        "title": h.title,
+        "issued": h.issued,
+        "handover_due": h.handover_due,
+        "handover_late": h.handover_late(today),
+        "training_months": h.training_months,
+        "extensions": h.extensions,
+        "training_until": h.training_until(),
+        "items": h.items,
+        "items_revoked": h.items_revoked,
+        "departments": h.departments,
+        "accepted_on": h.accepted_on,
+        "revoked_on": h.revoked_on,
+        "revoke_reason": h.revoke_reason,
+        "status": status.key(),
+        "status_label": status.label(),
+        "at": row.at,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    /// `issued` (by this node), `received` (by this node) or `all` visible (default).
+    role: Option<String>,
+}
+
+/// The batches this node may see, filtered by role.
+async fn visible_grants(node: &Node, role: Option<&str>) -> Result<Vec<GrantRow>, ApiError> {
+    let me = node.division();
+    let keep: fn(&DivisionCode, &GrantRow) -> bool = match role.unwrap_or("all") {
+        "all" | "" => |me, r| visible(me, &r.header.grant_ref.origin, &r.header.grantee),
+        "issued" => |me, r| &r.header.grant_ref.origin == me,
+        "received" => |me, r| &r.header.grantee == me,
+        other => {
+            return Err(ApiError::bad_query(format!(
+                "role 应为 issued、received 或 all，而不是 “{other}” / role must be issued, received or all"
+            )));
+        }
+    };
+    Ok(node.store().grants().await?.into_iter().filter(|r| keep(me, r)).collect())
+}
+
+/// `GET /grants`: batches this node issued, received or sees below it, with deadlines.
+async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
+    let today = node.today();
+    let rows = visible_grants(&node, q.role.as_deref()).await?;
+    Ok(Json(json!({ "today": today, "grants": rows.iter().map(|r| summary(r, today)).collect::<Vec<_>>() })))
+}
+
+/// `POST /grants`: one `grant.issue` entry.
+async fn issue(State(node): State<Node>, JsonBody(batch): JsonBody<GrantBatch>) -> Result<Response, ApiError> {
+    let entry = node.write(vec![Op::GrantIssue { batch }]).await?;
+    let row = node.store().grant(node.division(), entry.seq()).await?;
+    let extra = json!({
+        "ref": format!("{}#{}", node.division(), entry.seq()),
+        "grant": row.as_ref().map(|r| summary(r, node.today())),
+    });
+    Ok((StatusCode::CREATED, Json(written(&entry, extra))).into_response())
+}
+
+/// `GET /grants/{ref}`: the batch, its items, the seals valid for it and its history.
+async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let row = find_grant(&node, &reference, None).await?;
+    let h = &row.header;
+    let items = node.store().grant_items(&h.grant_ref.origin, h.grant_ref.seq).await?;
+    let items: Vec<Value> = items
+        .iter()
+        .map(|g| {
+            json!({
+                "code": g.code, "name": g.name, "category": g.category.label(), "kind": g.kind.key(),
+                "kind_label": g.kind.label(), "grantor_dept": g.grantor_dept, "grantee_dept": g.grantee_dept,
+                "provincial": g.provincial, "revoked_on": g.revoked_on, "revoke_reason": g.revoke_reason,
+            })
+        })
+        .collect();
+    let seals: Vec<Value> = node
+        .store()
+        .seals()
+        .await?
+        .iter()
+        .filter(|s| s.seal.scope.iter().any(|r| r.origin == h.grant_ref.origin && r.seq == h.grant_ref.seq))
+        .map(|s| super::seals::seal_summary(s))
+        .collect();
+    let events = node.store().grant_events(&format!("grant:{}", ref_text(&h.grant_ref))).await?;
+    let mut out = summary(&row, node.today());
+    out["item_list"] = json!(items);
+    out["seals"] = json!(seals);
+    out["events"] = json!(events);
+    Ok(Json(out))
+}
+
+/// Today unless a date is given.
+pub fn date_or_today(node: &Node, date: Option<NaiveDate>) -> NaiveDate {
+    date.unwrap_or_else(|| node.today())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptBody {
+    /// The receiving departments; absent: every department the batch names.
+    departments: Option<Vec<String>>,
+    date: Option<NaiveDate>,
+}
+
+/// `POST /grants/{ref}/accept`: the grantee takes the batch over.
+async fn accept(
+    State(node): State<Node>,
+    Path(reference): Path<String>,
+    JsonBody(body): JsonBody<AcceptBody>,
+) -> Result<Response, ApiError> {
+    let row = find_grant(&node, &reference, Some(node.division())).await?;
+    check_not_revoked(&row.header).map_err(quanze_domain::RuleError::from)?;
+    let departments = body.departments.unwrap_or_else(|| row.header.departments.clone());
+    let date = date_or_today(&node, body.date);
+    let op = Op::GrantAccept { batch: row.header.grant_ref.clone(), departments, date };
+    let entry = node.write(vec![op]).await?;
+    let row = find_grant(&node, &ref_text(&row.header.grant_ref), None).await?;
+    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "grant": summary(&row, node.today()) })))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeBody {
+    /// Items to take back; absent or empty: the whole batch.
+    #[serde(default)]
+    codes: Vec<String>,
+    reason: String,
+    date: Option<NaiveDate>,
+}
+
+/// `POST /grants/{ref}/revoke`: the grantor takes back the batch or some items.
+async fn revoke(
+    State(node): State<Node>,
+    Path(reference): Path<String>,
+    JsonBody(body): JsonBody<RevokeBody>,
+) -> Result<Response, ApiError> {
+    let row = find_grant(&node, &reference, None).await?;
+    let date = date_or_today(&node, body.date);
+    let op = Op::GrantRevoke { batch: row.header.grant_ref.clone(), codes: body.codes, reason: body.reason, date };
+    let entry = node.write(vec![op]).await?;
+    let row = find_grant(&node, &ref_text(&row.header.grant_ref), None).await?;
+    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "grant": summary(&row, node.today()) })))).into_response())
+}
+
+/// `POST /grants/{ref}/extend`: the grantor extends the training period.
+async fn extend(
+    State(node): State<Node>,
+    Path(reference): Path<String>,
+    JsonBody(extension): JsonBody<Extension>,
+) -> Result<Response, ApiError> {
+    let row = find_grant(&node, &reference, None).await?;
+    let entry = node.write(vec![Op::GrantExtend { batch: row.header.grant_ref.clone(), extension }]).await?;
+    let row = find_grant(&node, &ref_text(&row.header.grant_ref), None).await?;
+    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "grant": summary(&row, node.today()) })))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    role: Option<String>,
+}
+
+/// `GET /grants/export?format=csv|json`: the register of visible batches.
+async fn export(State(node): State<Node>, QueryParams(q): QueryParams<ExportQuery>) -> Result<Response, ApiError> {
+    let today = node.today();
+    let rows = visible_grants(&node, q.role.as_deref()).await?;
+    match q.format.as_deref().unwrap_or("csv") {
+        "json" => {
+            let list: Vec<Value> = rows.iter().map(|r| summary(r, today)).collect();
+            Ok(Json(json!({ "today": today, "grants": list })).into_response())
+        }
+        "csv" => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let head = [
+                "批次",
+                "文号",
+                "标题",
+                "赋权方",
+                "承接方",
+                "印发日期",
+                "交接期限",
+                "承接日期",
+                "交接逾期",
+                "培训指导期至",
+                "状态",
+                "事项数",
+                "已收回事项数",
+                "收回日期",
+                "收回理由",
+                "承接部门",
+            ];
+            w.write_record(head).map_err(ApiError::internal)?;
+            for r in &rows {
+                let h = &r.header;
+                let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+                w.write_record([
+                    ref_text(&h.grant_ref),
+                    h.doc_no.clone(),
+                    h.title.clone(),
+                    h.grant_ref.origin.to_string(),
+                    h.grantee.to_string(),
+                    h.issued.to_string(),
+                    h.handover_due.to_string(),
+                    opt(h.accepted_on),
+                    if h.handover_late(today) { "是" } else { "否" }.to_string(),
+                    h.training_until().to_string(),
+                    h.status_on(today).label().to_string(),
+                    h.items.to_string(),
+                    h.items_revoked.to_string(),
+                    opt(h.revoked_on),
+                    h.revoke_reason.clone(),
+                    h.departments.join("、"),
+                ])
+                .map_err(ApiError::internal)?;
+            }
+            let body = w.into_inner().map_err(ApiError::internal)?;
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+        }
+        other => {
+            Err(ApiError::bad_query(format!("format 应为 csv 或 json，而不是 “{other}” / format must be csv or json")))
+        }
+    }
+}
