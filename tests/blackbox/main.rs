@@ -15,6 +15,7 @@ mod calendar;
 mod cli;
 mod federation;
 mod federation_lifecycle;
+mod grants;
 mod items;
 mod log;
 mod recon;

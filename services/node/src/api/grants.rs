@@ -159,7 +159,7 @@ async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result
         .await?
         .iter()
         .filter(|s| s.seal.scope.iter().any(|r| r.origin == h.grant_ref.origin && r.seq == h.grant_ref.seq))
-        .map(|s| super::seals::seal_summary(s))
+        .map(super::seals::seal_summary)
         .collect();
     let events = node.store().grant_events(&format!("grant:{}", ref_text(&h.grant_ref))).await?;
     let mut out = summary(&row, node.today());

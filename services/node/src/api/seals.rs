@@ -297,7 +297,10 @@ async fn activate(
         1 => found.remove(0),
         0 => find_seal(&node, &id, body.grantor.as_ref()).await?,
         _ => {
-            return Err(find_seal(&node, &id, None).await.err().unwrap_or_else(|| ApiError::internal("ambiguous seal")));
+            return Err(find_seal(&node, &id, None)
+                .await
+                .err()
+                .unwrap_or_else(|| ApiError::internal("ambiguous seal")));
         }
     };
     s.check_activatable().map_err(RuleError::from)?;

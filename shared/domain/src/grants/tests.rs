@@ -100,7 +100,8 @@ fn a_batch_resolves_kinds_from_categories() {
 
 #[test]
 fn bad_batches_are_refused_with_the_reason() {
-    let cases: Vec<(Box<dyn Fn(&mut GrantBatch)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut GrantBatch)>;
+    let cases: Vec<(Change, &str)> = vec![
         (Box::new(|b| b.training_months = 4), "TRAINING_PERIOD"),
         (Box::new(|b| b.training_months = 0), "TRAINING_PERIOD"),
         (Box::new(|b| b.items.clear()), "BAD_GRANT"),
