@@ -426,6 +426,22 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Grants and seals: a batch issued → listed, accepted and in the county's list on the
+    /// four-tier federation over HTTPS; then validity queries against the county.
+    Grants {
+        /// Items of the batch.
+        #[arg(long, default_value_t = 5000)]
+        items: usize,
+        /// Validity queries (`GET /seals/check`).
+        #[arg(long, default_value_t = 100_000)]
+        queries: usize,
+        /// Clients asking at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Working directory (default: a temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Append and apply item ops as signed entries on SQLite; compare with raw bounds.
     Ingest {
         /// Number of item ops per scenario.

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod bench_fed;
+pub mod bench_grants;
 pub mod bench_recon;
 pub mod calendar;
 pub mod demo;
