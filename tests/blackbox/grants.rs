@@ -106,6 +106,11 @@ async fn a_grant_is_handed_over_sealed_replaced_and_revoked() {
     dup["serial"] = json!(5);
     city.post_json("/api/v1/seals", &dup).await.expect_error(404, "UNKNOWN_GRANT");
     city.post_json("/api/v1/seals/LZ-SCJ-SP-4/deliver", &json!({"date": "2016-09-28"})).await.expect(201);
+    // The training period may only grow by an extension entry, of 1–6 months, with a reason.
+    let extend = format!("/api/v1/grants/{}/extend", enc(&reference));
+    city.post_json(&extend, &json!({"months": 7, "reason": "专业性强"})).await.expect_error(422, "TRAINING_PERIOD");
+    let extended = city.post_json(&extend, &json!({"months": 2, "reason": "不动产登记专业性强，延长指导"})).await;
+    assert_eq!(extended.expect(201)["grant"]["training_until"], "2017-02-09");
     fed.wait_converged(CONVERGE).await;
 
     // The county sees the batch awaiting handover; activating before accepting is refused.

@@ -275,8 +275,6 @@ pub enum GrantError {
     NotGrantor { batch: String, grantor: DivisionCode, origin: DivisionCode },
     #[error("赋权批次 {0} 已承接 / the batch was accepted already")]
     AlreadyAccepted(String),
-    #[error("赋权批次 {0} 尚未承接 / the batch is not accepted yet")]
-    NotAccepted(String),
     #[error("赋权批次 {0} 已收回 / the batch was revoked")]
     BatchRevoked(String),
     #[error(
@@ -323,7 +321,6 @@ impl GrantError {
             GrantError::NotGrantee { .. } => "NOT_GRANTEE",
             GrantError::NotGrantor { .. } => "NOT_GRANTOR",
             GrantError::AlreadyAccepted(_) => "ALREADY_ACCEPTED",
-            GrantError::NotAccepted(_) => "NOT_ACCEPTED",
             GrantError::BatchRevoked(_) => "GRANT_REVOKED",
             GrantError::DepartmentsMismatch { .. } => "DEPARTMENTS_MISMATCH",
             GrantError::CodeConflict(_) => "CODE_CONFLICT",
@@ -352,6 +349,7 @@ impl GrantError {
                 | GrantError::DuplicateItem(_)
                 | GrantError::Seal(
                     seals::SealError::Transition { .. }
+                        | seals::SealError::ScopeRevoked(_)
                         | seals::SealError::DuplicateId(_)
                         | seals::SealError::DuplicateSerial { .. }
                 )
