@@ -8,33 +8,19 @@ mod common;
 
 use chrono::NaiveDate;
 use common::data::*;
+use common::ingest::{deliver, no_fallback};
 use common::on_each_backend;
 use quanze_domain::calendar::Calendar;
 use quanze_domain::grants::{GrantBatch, GrantItem, GrantKind, GrantRef, Seal, verdict};
-use quanze_domain::{DivisionCode, ItemStatus, Op, VerdictCode};
-use quanze_ledger::{PublicKey, VerifiedEntry};
-use quanze_store::{Delivery, Store};
+use quanze_domain::{ItemStatus, Op, VerdictCode};
+use quanze_ledger::VerifiedEntry;
+use quanze_store::Store;
 
 on_each_backend! {
     a_grant_is_accepted_sealed_and_revoked
         => sqlite_a_grant_is_accepted_sealed_and_revoked, postgres_a_grant_is_accepted_sealed_and_revoked;
     grantor_and_grantee_entries_commute
         => sqlite_grantor_and_grantee_entries_commute, postgres_grantor_and_grantee_entries_commute;
-}
-
-async fn deliver(store: &Store, entries: &[VerifiedEntry]) -> Vec<String> {
-    let out = store.ingest("test", unverified(entries)).await.unwrap();
-    out.iter()
-        .map(|d| match d {
-            Delivery::Applied { origin, seq } => format!("applied {origin}#{seq}"),
-            Delivery::Refused { origin, seq, code, message } => format!("{code} {origin}#{seq} {message}"),
-            other => format!("{other:?}"),
-        })
-        .collect()
-}
-
-fn no_fallback(_: &DivisionCode, _: u64) -> Option<PublicKey> {
-    None
 }
 
 fn day(s: &str) -> NaiveDate {

@@ -7,30 +7,15 @@
 mod common;
 
 use common::data::*;
+use common::ingest::{deliver, no_fallback};
 use common::on_each_backend;
 use quanze_domain::calendar::Calendar;
-use quanze_domain::{CatalogueChange, DivisionCode, Op, PubRef, Publication, Tier};
-use quanze_ledger::{PublicKey, VerifiedEntry};
-use quanze_store::{Delivery, Store};
+use quanze_domain::{CatalogueChange, Op, PubRef, Publication, Tier};
+use quanze_store::Store;
 
 on_each_backend! {
     a_publication_is_reconciled_below
         => sqlite_a_publication_is_reconciled_below, postgres_a_publication_is_reconciled_below;
-}
-
-async fn deliver(store: &Store, entries: &[VerifiedEntry]) -> Vec<String> {
-    let out = store.ingest("test", unverified(entries)).await.unwrap();
-    out.iter()
-        .map(|d| match d {
-            Delivery::Applied { origin, seq } => format!("applied {origin}#{seq}"),
-            Delivery::Refused { origin, seq, code, message } => format!("{code} {origin}#{seq} {message}"),
-            other => format!("{other:?}"),
-        })
-        .collect()
-}
-
-fn no_fallback(_: &DivisionCode, _: u64) -> Option<PublicKey> {
-    None
 }
 
 fn publication() -> Publication {

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use csv::StringRecord;
 
 use super::cells::{Column, column_for};
+use super::sheet::numbered_records;
 use super::{BOM, ImportError, row_error};
 use crate::codes::ItemCode;
 use crate::grants::{GrantItem, GrantKind};
@@ -299,50 +300,6 @@ fn is_title(record: &StringRecord) -> bool {
         (Some(only), None) => !matches!(Head::of(only), Head::Col(_)),
         _ => false,
     }
-}
-
-/// The non-blank records with their row numbers, and the error that stopped reading, if any.
-fn numbered_records(text: &str) -> (Vec<(usize, StringRecord)>, Option<RowError>) {
-    let bytes = text.as_bytes();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-    let mut records = Vec::new();
-    let mut row = 0;
-    loop {
-        let start = usize::try_from(reader.position().byte()).unwrap_or(bytes.len());
-        let mut record = StringRecord::new();
-        match reader.read_record(&mut record) {
-            Ok(false) => return (records, None),
-            Ok(true) => {
-                row += 1 + blank_lines(bytes, start);
-                if record.iter().any(|cell| !cell.trim().is_empty()) {
-                    records.push((row, record));
-                }
-            }
-            Err(e) => {
-                let message = format!("CSV 格式错误：{e} / malformed CSV");
-                return (records, Some(row_error(row + 1, None, message)));
-            }
-        }
-    }
-}
-
-/// How many empty lines the CSV reader skips from `start` before the next record. After a
-/// record ended by `\r\n`, the reader stops between `\r` and `\n`; that `\n` is no blank line.
-fn blank_lines(bytes: &[u8], start: usize) -> usize {
-    let mut i = start;
-    if i > 0 && bytes.get(i - 1) == Some(&b'\r') && bytes.get(i) == Some(&b'\n') {
-        i += 1;
-    }
-    let mut n = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i += 2,
-            b'\r' | b'\n' => i += 1,
-            _ => break,
-        }
-        n += 1;
-    }
-    n
 }
 
 #[cfg(test)]

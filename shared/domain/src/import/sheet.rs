@@ -47,7 +47,7 @@ pub(super) fn read(text: &str) -> Read {
 }
 
 /// The non-blank records with their row numbers, and the error that stopped reading, if any.
-fn numbered_records(text: &str) -> (Vec<(usize, StringRecord)>, Option<RowError>) {
+pub(super) fn numbered_records(text: &str) -> (Vec<(usize, StringRecord)>, Option<RowError>) {
     let bytes = text.as_bytes();
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
     let mut records = Vec::new();

@@ -6,6 +6,7 @@
 
 pub mod data;
 pub mod db;
+pub mod ingest;
 
 /// `NAME => SQLITE_TEST, POSTGRES_TEST;` runs `NAME(store)` on a fresh store of each backend
 /// (`sqlite_…` on a temporary file, `postgres_…` on a fresh database of
