@@ -205,7 +205,7 @@ async fn a_grant_is_handed_over_sealed_replaced_and_revoked() {
     assert_eq!(shown["item_list"].as_array().unwrap().len(), 300);
     let history: Vec<&str> =
         shown["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(history, ["grant.issue", "grant.accept", "grant.revoke"]);
+    assert_eq!(history, ["grant.issue", "grant.extend", "grant.accept", "grant.revoke"]);
     // A county of another city cannot accept the batch (it joins last: the federation above
     // waits for all its nodes to hold the same logs, which a second city's subtree does not).
     let zigong = TestNode::join(fed.province(), "city", "510300", "自贡市").await;
