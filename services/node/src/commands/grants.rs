@@ -108,6 +108,7 @@ pub enum GrantCommand {
     },
 }
 
+/// A JSON value as table text: strings bare, null as `-`.
 pub(super) fn s(v: &Value) -> String {
     match v {
         Value::String(t) => t.clone(),

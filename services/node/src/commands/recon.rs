@@ -12,6 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::client;
+use super::grants::s;
 use super::items::{encode, entry_text, read_json};
 use crate::cli::NodeArgs;
 
@@ -449,14 +450,6 @@ fn print_status(res: &Value) {
         .as_object()
         .map(|c| c.iter().map(|(k, v)| format!("{} {v}", status_label(k))).collect::<Vec<_>>().join("，"));
     println!("合计 / total: {}", counts.unwrap_or_default());
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(t) => t.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
 }
 
 fn window_text(w: &Value) -> String {
