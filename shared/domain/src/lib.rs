@@ -4,6 +4,7 @@
 //! function of its inputs, tested by unit and property tests. Storage (`quanze-store`) and the
 //! node (`quanze-node`) call these rules; they never re-implement them.
 
+pub mod audit;
 pub mod authority;
 pub mod calendar;
 pub mod catalogue;

@@ -238,6 +238,9 @@ async fn apply_grant_accept(
     for g in &items {
         let item = if g.revoked_on.is_some() { item_revoked_for_grantee(&header, g) } else { item_for_grantee(&header, g) };
         write_granted_item(tx, grantee, &item, entry, &grant_ref).await?;
+        // The version the acceptance wrote is the granted item, whether or not a revocation
+        // arrived first: the audit applies revocations from the grant facts, as of its day.
+        record_version(tx, grantee, &item_for_grantee(&header, g), entry, Some(&grant_ref)).await?;
     }
     save_grant(tx, &header).await?;
     let detail = format!("承接部门：{}", departments.join("、"));

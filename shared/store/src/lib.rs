@@ -20,7 +20,7 @@ use quanze_ledger::{ChainHead, PublicKey, UnverifiedEntry, VerifiedEntry};
 
 pub use types::{
     CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, GrantEventRow, GrantRow, InviteRow, ItemFilter,
-    ItemRow, KeyLookup, Page, PublicationRow, RefusalRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
+    ItemRow, KeyLookup, Page, PublicationRow, RefreshStats, RefusalRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
 };
 
 /// The format marker written by the first migration; a database without it is not ours.
@@ -333,6 +333,47 @@ impl Store {
     }
 
     /// Every projection row as text in a fixed order, to compare two states.
+    /// The facts of an audit of `scope` as of `as_of`, reconstructed from the entries of that
+    /// day or before. `extra` names nodes the store may not know by name (the node itself).
+    pub async fn audit_input(
+        &self,
+        scope: &quanze_domain::audit::Scope,
+        as_of: chrono::NaiveDate,
+        extra: &[quanze_domain::audit::NodeFact],
+    ) -> Result<quanze_domain::audit::AuditInput, StoreError> {
+        on_backend!(self, audit_input(scope, as_of, extra))
+    }
+
+    /// Fills in the SHA-256 of every entry a finding cites.
+    pub async fn fill_evidence_hashes(&self, findings: &mut [quanze_domain::audit::Finding]) -> Result<(), StoreError> {
+        on_backend!(self, fill_evidence_hashes(findings))
+    }
+
+    /// Brings the cached audit findings up to date with the entries held (only the partitions
+    /// the new entries touch).
+    pub async fn audit_refresh(&self, extra: &[quanze_domain::audit::NodeFact]) -> Result<RefreshStats, StoreError> {
+        on_backend!(self, audit_refresh(extra))
+    }
+
+    /// The cached findings holding on `today` and the units checked, for the nodes `in_scope`
+    /// selects (call `audit_refresh` first).
+    pub async fn audit_cached(
+        &self,
+        in_scope: &(dyn Fn(&DivisionCode) -> bool + Sync),
+        today: chrono::NaiveDate,
+    ) -> Result<quanze_domain::audit::Evaluation, StoreError> {
+        on_backend!(self, audit_cached(in_scope, today))
+    }
+
+    /// The nodes known on `as_of` (enrolled by then), with `extra`.
+    pub async fn audit_nodes(
+        &self,
+        as_of: chrono::NaiveDate,
+        extra: &[quanze_domain::audit::NodeFact],
+    ) -> Result<Vec<quanze_domain::audit::NodeFact>, StoreError> {
+        on_backend!(self, audit_known_nodes(as_of, extra))
+    }
+
     pub async fn snapshot(&self) -> Result<Vec<String>, StoreError> {
         on_backend!(self, snapshot())
     }

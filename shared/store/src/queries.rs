@@ -163,7 +163,11 @@ async fn write_item(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedE
     let done = item_query(if replace { REPLACE } else { INSERT_ITEM }, node, item, entry.seq(), &entry.body().at)?
         .execute(&mut **tx)
         .await?;
-    Ok(done.rows_affected() == 1)
+    let written = done.rows_affected() == 1;
+    if written {
+        record_version(tx, node, item, entry, None).await?;
+    }
+    Ok(written)
 }
 
 async fn load_item(tx: &mut Tx, node: &str, code: &str) -> Result<Option<PowerItem>, StoreError> {
@@ -273,6 +277,7 @@ pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u
     sqlx::query("DELETE FROM enrolments").execute(&mut *tx).await?;
     clear_recon_projections(&mut tx).await?;
     clear_grant_projections(&mut tx).await?;
+    clear_audit_projections(&mut tx).await?;
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
     let mut offset = 0i64;
     let mut replayed = 0u64;
@@ -326,6 +331,7 @@ pub(crate) async fn snapshot(pool: &Pool<Db>) -> Result<Vec<String>, StoreError>
     }
     recon_snapshot(pool, &mut out).await?;
     grant_snapshot(pool, &mut out).await?;
+    audit_snapshot(pool, &mut out).await?;
     Ok(out)
 }
 

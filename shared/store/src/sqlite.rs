@@ -50,3 +50,4 @@ include!("queries.rs");
 include!("fed_queries.rs");
 include!("recon_queries.rs");
 include!("grant_queries.rs");
+include!("audit_queries.rs");

@@ -286,3 +286,14 @@ pub struct GrantEventRow {
     pub detail: String,
     pub at: String,
 }
+
+/// What one refresh of the cached audit findings did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshStats {
+    /// Entries read since the last refresh.
+    pub entries: u64,
+    /// Partitions recomputed (0 when everything was).
+    pub partitions: u64,
+    /// Everything was recomputed (first refresh, or an op that changes nodes, calendar or catalogue).
+    pub full: bool,
+}

@@ -1,0 +1,533 @@
+//! The audit rules themselves: one pass over an `AuditInput` that returns every finding with
+//! the first day it holds, and the units each node was checked on.
+//!
+//! Reads only the input and the calendar; decides nothing about storage or time ("as of" is a
+//! filter on `Finding::from`). Each rule looks only at facts of its own partition (one code, one
+//! node's tasks and filings, one seal), so evaluating a partition alone gives the same findings.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{Days, NaiveDate};
+
+use super::{
+    AuditInput, Difference, Evaluation, Expected, Finding, ItemFact, PublicationFact, RequirementFact, RuleId,
+    code_partition, node_partition, seal_partition,
+};
+use crate::calendar::{Calendar, CalendarError};
+use crate::division::DivisionCode;
+use crate::requests::filing_deadline;
+use crate::tier::Tier;
+
+fn next_day(d: NaiveDate) -> NaiveDate {
+    d.checked_add_days(Days::new(1)).unwrap_or(d)
+}
+
+/// Evaluates every rule. With `as_of`, only findings that hold on that day are kept (the facts
+/// must already be those of that day); without it, every finding the facts imply is returned
+/// with its `from` day (what a node caches, filtered when asked).
+pub fn evaluate(input: &AuditInput, calendar: &Calendar, as_of: Option<NaiveDate>) -> Result<Evaluation, CalendarError> {
+    let mut ev = Eval::new(input, calendar);
+    ev.item_rules()?;
+    ev.grant_rules();
+    ev.task_rules()?;
+    ev.filing_rules()?;
+    ev.seal_rules();
+    let mut out = ev.out;
+    if let Some(day) = as_of {
+        out.findings.retain(|f| f.from <= day);
+    }
+    out.findings.sort_by(|a, b| (&a.node, a.rule, &a.subject).cmp(&(&b.node, b.rule, &b.subject)));
+    Ok(out)
+}
+
+struct Eval<'a> {
+    input: &'a AuditInput,
+    calendar: &'a Calendar,
+    scope: HashSet<&'a DivisionCode>,
+    /// (ancestor, tier) → nodes strictly below the ancestor with that tier (all known nodes).
+    below: HashMap<(&'a str, Tier), Vec<&'a DivisionCode>>,
+    /// (node, code) → its item.
+    items: HashMap<(&'a str, &'a str), &'a ItemFact>,
+    /// Due date of each publication's reconciliation.
+    due: Vec<Option<NaiveDate>>,
+    out: Evaluation,
+}
+
+impl<'a> Eval<'a> {
+    fn new(input: &'a AuditInput, calendar: &'a Calendar) -> Eval<'a> {
+        let mut below: HashMap<(&str, Tier), Vec<&DivisionCode>> = HashMap::new();
+        for n in &input.nodes {
+            let mut up = n.division.parent();
+            while let Some(a) = up {
+                if let Some(anc) = input.nodes.iter().find(|m| m.division == a) {
+                    below.entry((anc.division.as_str(), n.division.tier())).or_default().push(&n.division);
+                }
+                up = a.parent();
+            }
+        }
+        let items = input.items.iter().map(|i| ((i.node.as_str(), i.code.as_str()), i)).collect();
+        Eval {
+            input,
+            calendar,
+            scope: input.scope.iter().collect(),
+            below,
+            items,
+            due: vec![None; input.publications.len()],
+            out: Evaluation::default(),
+        }
+    }
+
+    fn due_of(&mut self, p: usize) -> Result<NaiveDate, CalendarError> {
+        if let Some(d) = self.due[p] {
+            return Ok(d);
+        }
+        let pb = &self.input.publications[p];
+        let d = self.calendar.due_date(pb.published, pb.window)?;
+        self.due[p] = Some(d);
+        Ok(d)
+    }
+
+    fn unit(&mut self, partition: String, node: &DivisionCode) {
+        *self.out.units.checked.entry((partition, node.clone())).or_insert(0) += 1;
+    }
+
+    fn push(&mut self, f: Finding) {
+        self.out.findings.push(f);
+    }
+
+    /// True when `node` is subject to publication `p`: strictly below its publisher and of one
+    /// of its tiers.
+    fn subject_to(node: &DivisionCode, p: &PublicationFact) -> bool {
+        node.as_str() != p.evidence.origin
+            && p.tiers.contains(&node.tier())
+            && DivisionCode::parse(&p.evidence.origin).is_ok_and(|o| node.is_within(&o))
+    }
+
+    /// A01–A05 and A10, code by code.
+    fn item_rules(&mut self) -> Result<(), CalendarError> {
+        let input = self.input;
+        let mut codes: BTreeMap<&str, (Vec<&ItemFact>, Vec<&RequirementFact>)> = BTreeMap::new();
+        for i in &input.items {
+            codes.entry(i.code.as_str()).or_default().0.push(i);
+        }
+        for r in &input.requirements {
+            codes.entry(r.code.as_str()).or_default().1.push(r);
+        }
+        let mut deviated: HashSet<(&str, &str, u64, Option<&str>)> = HashSet::new();
+        let mut deviated_codes: HashSet<(&str, &str)> = HashSet::new();
+        for d in &input.deviations {
+            deviated.insert((d.node.as_str(), d.publication.origin.as_str(), d.publication.seq, d.code.as_deref()));
+            if let Some(c) = &d.code {
+                deviated_codes.insert((d.node.as_str(), c.as_str()));
+            }
+        }
+        // Nodes under any publication: only they can hold an item "outside the catalogue".
+        let catalogued: HashSet<&DivisionCode> = input
+            .nodes
+            .iter()
+            .filter(|n| input.publications.iter().any(|p| Self::subject_to(&n.division, p)))
+            .map(|n| &n.division)
+            .collect();
+        for (code, (items, reqs)) in codes {
+            // The latest requirement on each node for this code.
+            let mut applicable: HashMap<&DivisionCode, &RequirementFact> = HashMap::new();
+            for r in reqs {
+                let p = &input.publications[r.publication];
+                for tier in r.tiers.iter().filter(|t| p.tiers.contains(t)) {
+                    let Some(nodes) = self.below.get(&(p.evidence.origin.as_str(), *tier)) else { continue };
+                    for n in nodes {
+                        let slot = applicable.entry(n).or_insert(r);
+                        let cur = &input.publications[slot.publication];
+                        if later(p, cur) {
+                            *slot = r;
+                        }
+                    }
+                }
+            }
+            let partition = code_partition(code);
+            let mut by_node: Vec<(&DivisionCode, &RequirementFact)> = applicable.into_iter().collect();
+            by_node.sort_by(|a, b| a.0.cmp(b.0));
+            let mut governed: HashSet<&DivisionCode> = HashSet::new();
+            for (node, r) in by_node {
+                governed.insert(node);
+                if !self.scope.contains(node) {
+                    continue;
+                }
+                let p = &input.publications[r.publication];
+                let item = self.items.get(&(node.as_str(), code)).copied();
+                let exempt = deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, Some(code)))
+                    || deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, None));
+                let due = self.due_of(r.publication)?;
+                let held = item.is_some_and(|i| i.in_force());
+                match &r.expect {
+                    Expected::Present { .. } => self.unit(partition.clone(), node),
+                    Expected::Absent { .. } if held => self.unit(partition.clone(), node),
+                    Expected::Absent { .. } => {}
+                }
+                if exempt {
+                    continue;
+                }
+                self.requirement_finding(node, code, r, p, due, item);
+            }
+            // Items held with no requirement: outside the catalogue, peers, completeness.
+            let mut peers: BTreeMap<(DivisionCode, Tier), Vec<&ItemFact>> = BTreeMap::new();
+            for i in items.iter().filter(|i| i.in_force()) {
+                let ungoverned = !governed.contains(&i.node);
+                if ungoverned && let Some(parent) = i.node.parent() {
+                    peers.entry((parent, i.node.tier())).or_default().push(i);
+                }
+                if !self.scope.contains(&i.node) {
+                    continue;
+                }
+                if ungoverned {
+                    self.unit(partition.clone(), &i.node);
+                }
+                let local = i.local_basis || i.grant.is_some() || deviated_codes.contains(&(i.node.as_str(), code));
+                if ungoverned && catalogued.contains(&i.node) && !local {
+                    self.push(Finding {
+                        node: i.node.clone(),
+                        rule: RuleId::NoCounterpart,
+                        subject: code.to_string(),
+                        is_item: true,
+                        from: i.since,
+                        message: format!(
+                            "“{}”不在上级目录中，也没有地方性法规、规章依据或备案的差异说明 / not in the catalogue, no local basis",
+                            i.name
+                        ),
+                        differences: vec![],
+                        evidence: vec![i.evidence.clone()],
+                    });
+                }
+                if !i.gaps.is_empty() {
+                    self.push(Finding {
+                        node: i.node.clone(),
+                        rule: RuleId::Incomplete,
+                        subject: code.to_string(),
+                        is_item: true,
+                        from: i.since,
+                        message: format!("“{}”缺少{} / required elements empty", i.name, i.gaps.labels().join("、")),
+                        differences: vec![],
+                        evidence: vec![i.evidence.clone()],
+                    });
+                }
+            }
+            for group in peers.values().filter(|g| g.len() > 1) {
+                self.peer_findings(code, group);
+            }
+        }
+        Ok(())
+    }
+
+    fn requirement_finding(
+        &mut self,
+        node: &DivisionCode,
+        code: &str,
+        r: &RequirementFact,
+        p: &PublicationFact,
+        due: NaiveDate,
+        item: Option<&ItemFact>,
+    ) {
+        let after = next_day(due);
+        let mut evidence = vec![p.evidence.clone()];
+        let held = item.filter(|i| i.in_force());
+        match (&r.expect, held) {
+            (Expected::Present { name, .. }, None) => {
+                if let Some(i) = item {
+                    evidence.push(i.evidence.clone());
+                }
+                self.push(Finding {
+                    node: node.clone(),
+                    rule: RuleId::CatalogueMissing,
+                    subject: code.to_string(),
+                    is_item: true,
+                    from: after,
+                    message: format!(
+                        "{}要求的“{name}”在{due}对标期限后仍不在清单中 / catalogue item missing after the window",
+                        p.doc_no
+                    ),
+                    differences: vec![],
+                    evidence,
+                });
+            }
+            (Expected::Present { name, category, basis_fp, basis }, Some(i)) => {
+                let mut differences = Vec::new();
+                if &i.name != name {
+                    differences.push(Difference { element: "名称".into(), expected: name.clone(), actual: i.name.clone() });
+                }
+                if &i.category != category {
+                    differences.push(Difference {
+                        element: "类别".into(),
+                        expected: category.label().into(),
+                        actual: i.category.label().into(),
+                    });
+                }
+                if &i.basis_fp != basis_fp {
+                    differences.push(Difference { element: "设定依据".into(), expected: basis.clone(), actual: i.basis.clone() });
+                }
+                if differences.is_empty() {
+                    return;
+                }
+                evidence.push(i.evidence.clone());
+                let elements: Vec<&str> = differences.iter().map(|d| d.element.as_str()).collect();
+                self.push(Finding {
+                    node: node.clone(),
+                    rule: RuleId::UniformMismatch,
+                    subject: code.to_string(),
+                    is_item: true,
+                    from: after.max(i.since),
+                    message: format!("“{}”的{}与{}不一致 / uniform elements differ from the catalogue", i.name, elements.join("、"), p.doc_no),
+                    differences,
+                    evidence,
+                });
+            }
+            (Expected::Absent { reason }, Some(i)) => {
+                evidence.push(i.evidence.clone());
+                self.push(Finding {
+                    node: node.clone(),
+                    rule: RuleId::WithdrawnStillActive,
+                    subject: code.to_string(),
+                    is_item: true,
+                    from: after.max(i.since),
+                    message: format!(
+                        "“{}”已由{}取消或下放（{reason}），{due}后本级仍在行使 / withdrawn upstream, still active",
+                        i.name, p.doc_no
+                    ),
+                    differences: vec![],
+                    evidence,
+                });
+            }
+            (Expected::Absent { .. }, None) => {}
+        }
+    }
+
+    /// A05: peers (same parent, same tier) holding `code` outside any catalogue disagree.
+    fn peer_findings(&mut self, code: &str, group: &[&ItemFact]) {
+        let form = |i: &ItemFact| (i.name.clone(), i.category, i.basis_fp);
+        let mut counts: BTreeMap<(String, crate::category::Category, i64), Vec<&ItemFact>> = BTreeMap::new();
+        for i in group {
+            counts.entry(form(i)).or_default().push(i);
+        }
+        if counts.len() < 2 {
+            return;
+        }
+        let top = counts.values().map(Vec::len).max().unwrap_or(0);
+        let leaders: Vec<_> = counts.iter().filter(|(_, v)| v.len() == top).collect();
+        let majority = (leaders.len() == 1).then(|| leaders[0].0.clone());
+        let from = group.iter().map(|i| i.since).max().unwrap_or(NaiveDate::MIN);
+        let sizes: Vec<String> = counts.values().map(|v| v.len().to_string()).collect();
+        let members: Vec<&ItemFact> = group.iter().copied().filter(|i| self.scope.contains(&i.node)).collect();
+        for i in members {
+            let mine = form(i);
+            if majority.as_ref() == Some(&mine) {
+                continue;
+            }
+            let (message, differences, witnesses) = match &majority {
+                Some(maj) => {
+                    let (name, category, fp) = maj;
+                    let rep = counts[maj][0];
+                    let mut d = Vec::new();
+                    if &i.name != name {
+                        d.push(Difference { element: "名称".into(), expected: name.clone(), actual: i.name.clone() });
+                    }
+                    if &i.category != category {
+                        d.push(Difference {
+                            element: "类别".into(),
+                            expected: category.label().into(),
+                            actual: i.category.label().into(),
+                        });
+                    }
+                    if &i.basis_fp != fp {
+                        d.push(Difference { element: "设定依据".into(), expected: rep.basis.clone(), actual: i.basis.clone() });
+                    }
+                    let n = counts[&mine].len();
+                    (
+                        format!("同级{}个单位中有{}个采用多数形式，本单位与之不同（与本单位相同的{}个） / differs from the peers' majority form", group.len(), top, n),
+                        d,
+                        vec![rep.evidence.clone()],
+                    )
+                }
+                None => (
+                    format!("同级{}个单位对该事项有{}种不同形式（各{}个），无多数形式 / peers disagree, no majority", group.len(), counts.len(), sizes.join("/")),
+                    vec![],
+                    group.iter().filter(|g| g.node != i.node).map(|g| g.evidence.clone()).collect(),
+                ),
+            };
+            let mut evidence = vec![i.evidence.clone()];
+            evidence.extend(witnesses);
+            self.push(Finding {
+                node: i.node.clone(),
+                rule: RuleId::PeerDisagreement,
+                subject: code.to_string(),
+                is_item: true,
+                from,
+                message,
+                differences,
+                evidence,
+            });
+        }
+    }
+
+    /// A09: items of a batch not revoked, past the handover date, not in the grantee's list.
+    fn grant_rules(&mut self) {
+        let input = self.input;
+        for g in &input.grants {
+            if !self.scope.contains(&g.grantee) {
+                continue;
+            }
+            for (code, revoked) in &g.items {
+                if revoked.is_some() {
+                    continue;
+                }
+                let partition = code_partition(code);
+                let item = self.items.get(&(g.grantee.as_str(), code.as_str())).copied();
+                let held = item.is_some_and(|i| i.in_force());
+                if !held {
+                    // A code the grantee holds is already a unit of its list.
+                    self.unit(partition, &g.grantee);
+                    let mut evidence = vec![g.evidence.clone()];
+                    if let Some(i) = item {
+                        evidence.push(i.evidence.clone());
+                    }
+                    self.push(Finding {
+                        node: g.grantee.clone(),
+                        rule: RuleId::GrantItemMissing,
+                        subject: code.clone(),
+                        is_item: true,
+                        from: next_day(g.handover_due),
+                        message: format!(
+                            "{}（{}）赋权的事项，交接期限{}已过，仍未列入承接方清单 / granted item missing after the handover date",
+                            g.doc_no, g.grant_ref, g.handover_due
+                        ),
+                        differences: vec![],
+                        evidence,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A06: reconciliation tasks open past their due date, or closed after it.
+    fn task_rules(&mut self) -> Result<(), CalendarError> {
+        let input = self.input;
+        let closings: HashMap<(&str, usize), &super::ClosingFact> =
+            input.closings.iter().map(|c| ((c.node.as_str(), c.publication), c)).collect();
+        let mut scope: Vec<&DivisionCode> = self.scope.iter().copied().collect();
+        scope.sort();
+        for (pi, p) in input.publications.iter().enumerate() {
+            for node in scope.iter().copied().filter(|n| Self::subject_to(n, p)) {
+                self.unit(node_partition(node), node);
+                let due = self.due_of(pi)?;
+                let closing = closings.get(&(node.as_str(), pi));
+                let (message, evidence) = match closing {
+                    Some(c) if c.day <= due => continue,
+                    Some(c) => (
+                        format!("{}的对标调整应于{due}前完成，实际于{}完成 / reconciliation closed late", p.doc_no, c.day),
+                        vec![p.evidence.clone(), c.evidence.clone()],
+                    ),
+                    None => (
+                        format!("{}的对标调整应于{due}前完成，至今未完成 / reconciliation overdue", p.doc_no),
+                        vec![p.evidence.clone()],
+                    ),
+                };
+                self.push(Finding {
+                    node: node.clone(),
+                    rule: RuleId::ReconOverdue,
+                    subject: format!("{}（{}#{}）", p.doc_no, p.evidence.origin, p.evidence.seq),
+                    is_item: false,
+                    from: next_day(due),
+                    message,
+                    differences: vec![],
+                    evidence,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A07: adjustment requests filed after the node's window.
+    fn filing_rules(&mut self) -> Result<(), CalendarError> {
+        for f in &self.input.filings {
+            if !self.scope.contains(&f.node) {
+                continue;
+            }
+            self.unit(node_partition(&f.node), &f.node);
+            let (due, late) = filing_deadline(self.calendar, f.window, f.trigger_date, f.filed_on)?;
+            if late == 0 {
+                continue;
+            }
+            self.push(Finding {
+                node: f.node.clone(),
+                rule: RuleId::FilingLate,
+                subject: format!("调整申请 {}#{}", f.evidence.origin, f.evidence.seq),
+                is_item: false,
+                from: f.filed_on,
+                message: format!(
+                    "{}“{}”：触发于{}，应于{due}前提出，{}才提出（晚{late}个工作日） / filed late",
+                    f.department, f.summary, f.trigger_date, f.filed_on
+                ),
+                differences: vec![],
+                evidence: vec![f.evidence.clone()],
+            });
+        }
+        Ok(())
+    }
+
+    /// A08: a seal activated after its recall, or still active when every batch of its scope
+    /// has been revoked.
+    fn seal_rules(&mut self) {
+        for s in &self.input.seals {
+            if !self.scope.contains(&s.holder) {
+                continue;
+            }
+            let subject = format!("{}/{}", s.grantor, s.id);
+            self.unit(seal_partition(&subject), &s.holder);
+            let Some((activated, act_entry)) = &s.activated else { continue };
+            let finding = match &s.recalled {
+                Some((recalled, rec_entry)) if activated > recalled => Some((
+                    *activated,
+                    format!("“{}”已于{recalled}收回，却于{activated}启用 / activated after its recall", s.name),
+                    vec![act_entry.clone(), rec_entry.clone()],
+                )),
+                Some(_) => None,
+                None if !s.scope.is_empty() && s.scope.iter().all(|(_, r)| r.is_some()) => {
+                    let last = s.scope.iter().filter_map(|(_, r)| r.as_ref().map(|(d, _)| *d)).max().unwrap_or(*activated);
+                    let mut evidence = vec![act_entry.clone()];
+                    evidence.extend(s.scope.iter().filter_map(|(_, r)| r.as_ref().map(|(_, e)| e.clone())));
+                    let batches: BTreeSet<&str> = s.scope.iter().map(|(b, _)| b.as_str()).collect();
+                    Some((
+                        last.max(*activated),
+                        format!(
+                            "“{}”所依据的赋权（{}）已全部收回，专用分章仍在使用、未收回 / grant revoked, seal still active",
+                            s.name,
+                            batches.into_iter().collect::<Vec<_>>().join("、")
+                        ),
+                        evidence,
+                    ))
+                }
+                None => None,
+            };
+            if let Some((from, message, evidence)) = finding {
+                self.push(Finding {
+                    node: s.holder.clone(),
+                    rule: RuleId::SealMisuse,
+                    subject,
+                    is_item: false,
+                    from,
+                    message,
+                    differences: vec![],
+                    evidence,
+                });
+            }
+        }
+    }
+}
+
+/// Publication `a` supersedes `b` for the same code: later entry day, then the lower (nearer)
+/// publisher, then the later seq.
+fn later(a: &PublicationFact, b: &PublicationFact) -> bool {
+    let key = |p: &PublicationFact| {
+        let tier = DivisionCode::parse(&p.evidence.origin).map(|d| d.tier()).unwrap_or(Tier::Province);
+        (p.day, tier, p.evidence.seq)
+    };
+    key(a) > key(b)
+}

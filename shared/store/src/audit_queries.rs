@@ -1,0 +1,709 @@
+// Audit SQL, shared by both backends like `queries.rs` (included after it, in the same module):
+// the item versions written with every item row, the facts of an audit as of a day
+// (`audit_input`), and the cached current findings refreshed partition by partition from the
+// entries that arrived since the last refresh (`audit_refresh`, `audit_cached`). The rules are
+// the domain's (`quanze_domain::audit`); this file only reconstructs what they read.
+
+use quanze_domain::audit::{
+    AuditInput, ClosingFact, DeviationFact, EntryRef as AuditRef, Evaluation, Expected, FilingFact, Finding, Gaps, GrantFact,
+    ItemFact, NodeFact, PublicationFact, RequirementFact, Scope, SealFact, Touch, basis_fingerprint, basis_text,
+    is_local_basis, partition_of, touched,
+};
+use futures_util::TryStreamExt;
+use quanze_domain::Category;
+
+use crate::types::RefreshStats;
+
+/// The day that stands for "no limit" in an as-of filter (compared as text, so not NaiveDate::MAX).
+fn far_day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX)
+}
+
+/// Records the version of an item that `entry` wrote into `node`'s list.
+async fn record_version(tx: &mut Tx, node: &str, item: &PowerItem, entry: &VerifiedEntry, grant_ref: Option<&str>) -> Result<(), StoreError> {
+    let day = entry_day(entry)?;
+    sqlx::query(
+        "INSERT INTO item_versions (node, code, seq, day, name, category, status, basis_fp, basis, local_basis, gaps, grant_ref) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (node, code, seq) DO UPDATE SET day = excluded.day, name = excluded.name, category = excluded.category, \
+         status = excluded.status, basis_fp = excluded.basis_fp, basis = excluded.basis, local_basis = excluded.local_basis, \
+         gaps = excluded.gaps, grant_ref = excluded.grant_ref",
+    )
+    .bind(node)
+    .bind(item.code.as_str())
+    .bind(to_i64(entry.seq()))
+    .bind(day.to_string())
+    .bind(item.name.as_str())
+    .bind(item.category.key())
+    .bind(item.status.key())
+    .bind(basis_fingerprint(&item.basis))
+    .bind(basis_text(&item.basis))
+    .bind(i64::from(is_local_basis(&item.basis)))
+    .bind(i64::from(Gaps::of(item).0))
+    .bind(grant_ref)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn clear_audit_projections(tx: &mut Tx) -> Result<(), StoreError> {
+    for table in ["item_versions", "audit_findings", "audit_units", "audit_checkpoint"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The item versions, for comparing a rebuilt state with the incremental one (the cached
+/// findings are not compared: they depend on when the last refresh ran).
+async fn audit_snapshot(pool: &Pool<Db>, out: &mut Vec<String>) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "SELECT node, code, seq, day, name, category, status, basis_fp, local_basis, gaps, grant_ref FROM item_versions \
+         ORDER BY node, code, seq",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        let grant: Option<String> = r.try_get("grant_ref")?;
+        out.push(format!(
+            "version {} {} {} {} {} {} {} {} {} {} {}",
+            r.try_get::<String, _>("node")?,
+            r.try_get::<String, _>("code")?,
+            r.try_get::<i64, _>("seq")?,
+            r.try_get::<String, _>("day")?,
+            r.try_get::<String, _>("name")?,
+            r.try_get::<String, _>("category")?,
+            r.try_get::<String, _>("status")?,
+            r.try_get::<i64, _>("basis_fp")?,
+            r.try_get::<i64, _>("local_basis")?,
+            r.try_get::<i64, _>("gaps")?,
+            grant.unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// What part of the facts to load: everything, or only some partitions (the refresher's case).
+#[derive(Default)]
+struct Slice {
+    codes: Option<BTreeSet<String>>,
+    nodes: Option<BTreeSet<String>>,
+    seals: Option<BTreeSet<String>>,
+}
+
+impl Slice {
+    fn code(&self, c: &str) -> bool {
+        self.codes.as_ref().is_none_or(|s| s.contains(c))
+    }
+    fn node(&self, n: &str) -> bool {
+        self.nodes.as_ref().is_none_or(|s| s.contains(n))
+    }
+    fn seal(&self, s: &str) -> bool {
+        self.seals.as_ref().is_none_or(|set| set.contains(s))
+    }
+}
+
+fn day_of(at: &str) -> Result<chrono::NaiveDate, StoreError> {
+    quanze_domain::recon::china_day(at).ok_or_else(|| StoreError::Corrupt(format!("bad entry time {at}")))
+}
+
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt(format!("bad day {text}")))
+}
+
+fn division(text: &str) -> Result<DivisionCode, StoreError> {
+    DivisionCode::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Nodes known on `as_of`: the trust root, every division enrolled by an entry of that day or
+/// before, and `extra` (the node itself, with its configured name).
+async fn audit_nodes(pool: &Pool<Db>, as_of: chrono::NaiveDate, extra: &[NodeFact]) -> Result<Vec<NodeFact>, StoreError> {
+    let mut nodes: BTreeMap<String, NodeFact> = BTreeMap::new();
+    for n in extra {
+        nodes.insert(n.division.to_string(), n.clone());
+    }
+    let root: Option<String> = sqlx::query_scalar("SELECT division FROM trust_root").fetch_optional(pool).await?;
+    if let Some(r) = root {
+        nodes.entry(r.clone()).or_insert(NodeFact { division: division(&r)?, name: r.clone() });
+    }
+    let rows = sqlx::query(
+        "SELECT n.division, n.name, e.at FROM enrolments n JOIN entries e ON e.origin = n.by_origin AND e.seq = n.by_seq \
+         ORDER BY n.division, n.valid_from",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        let (div, name, at): (String, String, String) = (r.try_get("division")?, r.try_get("name")?, r.try_get("at")?);
+        if day_of(&at)? > as_of {
+            continue;
+        }
+        let fact = NodeFact { division: division(&div)?, name };
+        nodes.insert(div, fact);
+    }
+    Ok(nodes.into_values().collect())
+}
+
+/// The grant facts of `as_of`, with every revocation that was recorded by then (keyed by batch
+/// `origin#seq` and code, `None` for the whole batch).
+struct GrantFacts {
+    grants: Vec<GrantFact>,
+    revoked: HashMap<(String, Option<String>), (chrono::NaiveDate, AuditRef)>,
+}
+
+/// Grant steps recorded by entries of `as_of` or before: (subject, action) → (declared day,
+/// entry) of each.
+async fn grant_steps(pool: &Pool<Db>, as_of: chrono::NaiveDate) -> Result<Vec<(String, String, chrono::NaiveDate, AuditRef)>, StoreError> {
+    let rows = sqlx::query("SELECT origin, seq, subject, action, day, at FROM grant_events ORDER BY origin, seq, idx")
+        .fetch_all(pool)
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let at: String = r.try_get("at")?;
+        if day_of(&at)? > as_of {
+            continue;
+        }
+        let origin: String = r.try_get("origin")?;
+        out.push((
+            r.try_get("subject")?,
+            r.try_get("action")?,
+            parse_day(&r.try_get::<String, _>("day")?)?,
+            AuditRef::new(origin, to_u64(r.try_get("seq")?)),
+        ));
+    }
+    Ok(out)
+}
+
+async fn grant_facts(
+    pool: &Pool<Db>,
+    as_of: chrono::NaiveDate,
+    steps: &[(String, String, chrono::NaiveDate, AuditRef)],
+) -> Result<GrantFacts, StoreError> {
+    let revoke_entry = |batch: &str, day: chrono::NaiveDate| {
+        let subject = format!("grant:{batch}");
+        steps.iter().find(|(s, a, d, _)| s == &subject && a == "grant.revoke" && *d == day).map(|(_, _, _, e)| e.clone())
+    };
+    let mut items: HashMap<String, Vec<GrantedItem>> = HashMap::new();
+    for r in sqlx::query("SELECT grantor, seq, data FROM grant_items ORDER BY grantor, seq, code").fetch_all(pool).await? {
+        let key = format!("{}#{}", r.try_get::<String, _>("grantor")?, r.try_get::<i64, _>("seq")?);
+        items.entry(key).or_default().push(from_json("granted item", &r.try_get::<String, _>("data")?)?);
+    }
+    let mut out = GrantFacts { grants: Vec::new(), revoked: HashMap::new() };
+    for r in sqlx::query("SELECT grantor, seq, data, at FROM grants ORDER BY grantor, seq").fetch_all(pool).await? {
+        if day_of(&r.try_get::<String, _>("at")?)? > as_of {
+            continue;
+        }
+        let grantor: String = r.try_get("grantor")?;
+        let seq = to_u64(r.try_get("seq")?);
+        let header: GrantHeader = from_json("grant", &r.try_get::<String, _>("data")?)?;
+        let batch = format!("{grantor}#{seq}");
+        if let Some(day) = header.revoked_on
+            && let Some(e) = revoke_entry(&batch, day)
+        {
+            out.revoked.insert((batch.clone(), None), (day, e));
+        }
+        let mut codes = Vec::new();
+        for g in items.get(&batch).map(Vec::as_slice).unwrap_or_default() {
+            let own = g.revoked_on.and_then(|d| revoke_entry(&batch, d).map(|e| (d, e)));
+            let whole = out.revoked.get(&(batch.clone(), None)).cloned();
+            let revoked = own.or(whole);
+            if let Some(r) = &revoked {
+                out.revoked.insert((batch.clone(), Some(g.code.clone())), r.clone());
+            }
+            codes.push((g.code.clone(), revoked.map(|(d, _)| d)));
+        }
+        out.grants.push(GrantFact {
+            grant_ref: batch,
+            doc_no: header.doc_no.clone(),
+            grantor: division(&grantor)?,
+            grantee: header.grantee.clone(),
+            handover_due: header.handover_due,
+            items: codes,
+            evidence: AuditRef::new(grantor, seq),
+        });
+    }
+    Ok(out)
+}
+
+/// The latest version of each item on `as_of` (by the node's seq), restricted to `wanted`
+/// nodes and the slice's codes, with granted items revoked by then shown cancelled.
+async fn item_facts(
+    pool: &Pool<Db>,
+    as_of: chrono::NaiveDate,
+    slice: &Slice,
+    wanted: &dyn Fn(&str) -> bool,
+    grants: &GrantFacts,
+) -> Result<Vec<ItemFact>, StoreError> {
+    const COLUMNS: &str =
+        "SELECT node, code, seq, day, name, category, status, basis_fp, basis, local_basis, gaps, grant_ref FROM item_versions WHERE day <= ";
+    let mut latest: HashMap<(String, String), ItemFact> = HashMap::new();
+    let mut divisions: HashMap<String, DivisionCode> = HashMap::new();
+    let codes: Vec<Option<Vec<String>>> = match &slice.codes {
+        None => vec![None],
+        Some(set) => set.iter().cloned().collect::<Vec<_>>().chunks(500).map(|c| Some(c.to_vec())).collect(),
+    };
+    for chunk in codes {
+        let mut qb = QueryBuilder::<Db>::new(COLUMNS);
+        qb.push_bind(as_of.to_string());
+        if let Some(list) = &chunk {
+            qb.push(" AND code IN (");
+            let mut sep = qb.separated(", ");
+            for c in list {
+                sep.push_bind(c.clone());
+            }
+            qb.push(")");
+        }
+        let mut rows = qb.build().fetch(pool);
+        while let Some(r) = rows.try_next().await? {
+            let node: &str = r.try_get("node")?;
+            if !wanted(node) {
+                continue;
+            }
+            let code: &str = r.try_get("code")?;
+            let seq = to_u64(r.try_get("seq")?);
+            let key = (node.to_string(), code.to_string());
+            if latest.get(&key).is_some_and(|f| f.evidence.seq >= seq) {
+                continue;
+            }
+            let div = match divisions.get(node) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = division(node)?;
+                    divisions.insert(node.to_string(), d.clone());
+                    d
+                }
+            };
+            let category: &str = r.try_get("category")?;
+            let status: &str = r.try_get("status")?;
+            let fact = ItemFact {
+                node: div,
+                code: code.to_string(),
+                name: r.try_get("name")?,
+                category: category.parse::<Category>().map_err(|_| StoreError::Corrupt(format!("category {category}")))?,
+                status: ItemStatus::parse(status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+                basis_fp: r.try_get("basis_fp")?,
+                basis: r.try_get("basis")?,
+                local_basis: r.try_get::<i64, _>("local_basis")? != 0,
+                gaps: Gaps(u8::try_from(r.try_get::<i64, _>("gaps")?).unwrap_or(0)),
+                grant: r.try_get("grant_ref")?,
+                since: parse_day(r.try_get("day")?)?,
+                evidence: AuditRef::new(node, seq),
+            };
+            latest.insert(key, fact);
+        }
+    }
+    let mut out: Vec<ItemFact> = latest.into_values().collect();
+    for f in out.iter_mut().filter(|f| f.status == ItemStatus::Granted) {
+        let Some(batch) = &f.grant else { continue };
+        if let Some((day, e)) = grants.revoked.get(&(batch.clone(), Some(f.code.clone()))) {
+            f.status = ItemStatus::Cancelled;
+            f.since = f.since.max(*day);
+            f.evidence = e.clone();
+        }
+    }
+    out.sort_by(|a, b| (&a.node, &a.code).cmp(&(&b.node, &b.code)));
+    Ok(out)
+}
+
+/// The facts of an audit of the nodes `in_scope` selects, as of `as_of` (entries of that day or
+/// before), restricted to `slice`. `all_nodes` are the nodes known that day.
+async fn load_input(
+    pool: &Pool<Db>,
+    as_of: chrono::NaiveDate,
+    all_nodes: Vec<NodeFact>,
+    in_scope: &dyn Fn(&DivisionCode) -> bool,
+    needed: &dyn Fn(&DivisionCode) -> bool,
+    slice: &Slice,
+) -> Result<AuditInput, StoreError> {
+    let mut input = AuditInput::default();
+    let nodes: Vec<NodeFact> = all_nodes.into_iter().filter(|n| needed(&n.division)).collect();
+    input.scope = nodes.iter().filter(|n| in_scope(&n.division)).map(|n| n.division.clone()).collect();
+    let known: HashSet<String> = nodes.iter().map(|n| n.division.to_string()).collect();
+    input.nodes = nodes;
+
+    // Publications and their requirements.
+    let mut pub_index: HashMap<(String, u64), usize> = HashMap::new();
+    let rows = sqlx::query(
+        "SELECT origin, seq, doc_no, published, tiers, window_days, window_unit, requirements, at FROM publications ORDER BY origin, seq",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        let at: String = r.try_get("at")?;
+        let day = day_of(&at)?;
+        if day > as_of {
+            continue;
+        }
+        let origin: String = r.try_get("origin")?;
+        let seq = to_u64(r.try_get("seq")?);
+        let unit: String = r.try_get("window_unit")?;
+        let window = Window {
+            days: u32::try_from(r.try_get::<i64, _>("window_days")?).unwrap_or(0),
+            unit: unit.parse().map_err(|_| StoreError::Corrupt(format!("window unit {unit}")))?,
+        };
+        let index = input.publications.len();
+        pub_index.insert((origin.clone(), seq), index);
+        input.publications.push(PublicationFact {
+            evidence: AuditRef::new(origin, seq),
+            doc_no: r.try_get("doc_no")?,
+            published: parse_day(&r.try_get::<String, _>("published")?)?,
+            tiers: parse_tiers(&r.try_get::<String, _>("tiers")?)?,
+            window,
+            day,
+        });
+        let reqs: Vec<Requirement> = from_json("requirements", &r.try_get::<String, _>("requirements")?)?;
+        for req in reqs.into_iter().filter(|q| slice.code(&q.code)) {
+            let expect = match req.expect {
+                quanze_domain::Expect::Present { item } => Expected::Present {
+                    name: item.name.clone(),
+                    category: item.category,
+                    basis_fp: basis_fingerprint(&item.basis),
+                    basis: basis_text(&item.basis),
+                },
+                quanze_domain::Expect::Absent { reason } => Expected::Absent { reason },
+            };
+            input.requirements.push(RequirementFact { publication: index, code: req.code, tiers: req.tiers, expect });
+        }
+    }
+
+    // Deviations, whole-task resolutions and closings.
+    let rows = sqlx::query("SELECT node, pub_origin, pub_seq, code, resolution, seq, at FROM recon_codes ORDER BY node, pub_origin, pub_seq, code")
+        .fetch_all(pool)
+        .await?;
+    for r in rows {
+        let (node, code, resolution): (String, String, String) = (r.try_get("node")?, r.try_get("code")?, r.try_get("resolution")?);
+        let resolution = match resolution.as_str() {
+            "deviated" => Resolution::Deviated,
+            "not_applicable" => Resolution::NotApplicable,
+            _ => continue,
+        };
+        if !known.contains(&node) || !slice.code(&code) || day_of(&r.try_get::<String, _>("at")?)? > as_of {
+            continue;
+        }
+        input.deviations.push(DeviationFact {
+            node: division(&node)?,
+            publication: AuditRef::new(r.try_get::<String, _>("pub_origin")?, to_u64(r.try_get("pub_seq")?)),
+            code: Some(code),
+            resolution,
+            evidence: AuditRef::new(node, to_u64(r.try_get("seq")?)),
+        });
+    }
+    let rows = sqlx::query(
+        "SELECT node, pub_origin, pub_seq, status, closed_seq, closed_at FROM recon_tasks WHERE closed_seq IS NOT NULL \
+         ORDER BY node, pub_origin, pub_seq",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        let node: String = r.try_get("node")?;
+        let Some(at) = r.try_get::<Option<String>, _>("closed_at")? else { continue };
+        let day = day_of(&at)?;
+        if !known.contains(&node) || day > as_of {
+            continue;
+        }
+        let pub_ref = (r.try_get::<String, _>("pub_origin")?, to_u64(r.try_get("pub_seq")?));
+        let Some(&index) = pub_index.get(&pub_ref) else { continue };
+        let evidence = AuditRef::new(node.clone(), to_u64(r.try_get::<Option<i64>, _>("closed_seq")?.unwrap_or(0)));
+        if r.try_get::<String, _>("status")? == "not_applicable" {
+            input.deviations.push(DeviationFact {
+                node: division(&node)?,
+                publication: AuditRef::new(pub_ref.0.clone(), pub_ref.1),
+                code: None,
+                resolution: Resolution::NotApplicable,
+                evidence: evidence.clone(),
+            });
+        }
+        if slice.node(&node) {
+            input.closings.push(ClosingFact { node: division(&node)?, publication: index, day, evidence });
+        }
+    }
+
+    // Filings.
+    let rows = sqlx::query(
+        "SELECT f.node, f.seq, f.department, f.trigger_date, f.filed_on, f.request_window, f.summary, e.at FROM filings f \
+         JOIN entries e ON e.origin = f.node AND e.seq = f.seq ORDER BY f.node, f.seq, f.idx",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        let node: String = r.try_get("node")?;
+        if !known.contains(&node) || !slice.node(&node) || day_of(&r.try_get::<String, _>("at")?)? > as_of {
+            continue;
+        }
+        input.filings.push(FilingFact {
+            node: division(&node)?,
+            department: r.try_get("department")?,
+            trigger_date: parse_day(&r.try_get::<String, _>("trigger_date")?)?,
+            filed_on: parse_day(&r.try_get::<String, _>("filed_on")?)?,
+            window: from_json("filing window", &r.try_get::<String, _>("request_window")?)?,
+            summary: r.try_get("summary")?,
+            evidence: AuditRef::new(node, to_u64(r.try_get("seq")?)),
+        });
+    }
+
+    // Grants, seals and the items themselves.
+    let steps = grant_steps(pool, as_of).await?;
+    let grants = grant_facts(pool, as_of, &steps).await?;
+    for r in sqlx::query("SELECT grantor, data FROM seals ORDER BY grantor, id").fetch_all(pool).await? {
+        let s: SealStatus = from_json("seal", &r.try_get::<String, _>("data")?)?;
+        let subject = format!("{}/{}", s.grantor, s.seal.id);
+        let key = format!("seal:{subject}");
+        let step = |actions: &[&str], day: Option<chrono::NaiveDate>| {
+            let day = day?;
+            steps.iter().find(|(sub, a, d, _)| sub == &key && actions.contains(&a.as_str()) && *d == day).map(|(_, _, d, e)| (*d, e.clone()))
+        };
+        let carved = steps.iter().find(|(sub, a, _, _)| sub == &key && (a == "seal.carve" || a == "seal.replace"));
+        if !known.contains(s.seal.holder.as_str()) || !slice.seal(&subject) || carved.is_none() {
+            continue;
+        }
+        let scope = s
+            .seal
+            .scope
+            .iter()
+            .map(|b| {
+                let batch = format!("{}#{}", b.origin, b.seq);
+                let revoked = grants.revoked.get(&(batch.clone(), None)).cloned();
+                (batch, revoked)
+            })
+            .collect();
+        input.seals.push(SealFact {
+            grantor: s.grantor.clone(),
+            id: s.seal.id.clone(),
+            name: s.seal.name.clone(),
+            holder: s.seal.holder.clone(),
+            activated: step(&["seal.activate"], s.activated_on),
+            recalled: step(&["seal.recall", "seal.replace"], s.recalled_on),
+            scope,
+            evidence: carved.map(|(_, _, _, e)| e.clone()).unwrap_or_else(|| AuditRef::new(s.grantor.to_string(), 0)),
+        });
+    }
+    let wanted = |n: &str| known.contains(n);
+    input.items = item_facts(pool, as_of, slice, &wanted, &grants).await?;
+    input.grants = grants.grants.into_iter().filter(|g| known.contains(g.grantee.as_str())).collect();
+    Ok(input)
+}
+
+/// The facts of an audit of `scope` as of `as_of`: the nodes in scope, and the peers of those
+/// nodes (the 同级 rule compares a node with its peers even outside the scope).
+pub(crate) async fn audit_input(pool: &Pool<Db>, scope: &Scope, as_of: chrono::NaiveDate, extra: &[NodeFact]) -> Result<AuditInput, StoreError> {
+    let all = audit_nodes(pool, as_of, extra).await?;
+    let in_scope: Vec<DivisionCode> = all.iter().filter(|n| scope.contains(&n.division)).map(|n| n.division.clone()).collect();
+    let refs: Vec<&DivisionCode> = in_scope.iter().collect();
+    let contains = |d: &DivisionCode| scope.contains(d);
+    let needed = |d: &DivisionCode| scope.needs(d, &refs);
+    load_input(pool, as_of, all, &contains, &needed, &Slice::default()).await
+}
+
+/// Fills in the hash of every evidence entry.
+pub(crate) async fn fill_evidence_hashes(pool: &Pool<Db>, findings: &mut [Finding]) -> Result<(), StoreError> {
+    let mut wanted: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    for f in findings.iter() {
+        for e in &f.evidence {
+            wanted.entry(e.origin.clone()).or_default().insert(e.seq);
+        }
+    }
+    let mut hashes: HashMap<(String, u64), String> = HashMap::new();
+    for (origin, seqs) in wanted {
+        let seqs: Vec<u64> = seqs.into_iter().collect();
+        for chunk in seqs.chunks(500) {
+            let mut qb = QueryBuilder::<Db>::new("SELECT seq, hash FROM entries WHERE origin = ");
+            qb.push_bind(origin.clone()).push(" AND seq IN (");
+            let mut sep = qb.separated(", ");
+            for s in chunk {
+                sep.push_bind(to_i64(*s));
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(pool).await? {
+                let hash: Vec<u8> = r.try_get("hash")?;
+                let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                hashes.insert((origin.clone(), to_u64(r.try_get("seq")?)), hash.to_string());
+            }
+        }
+    }
+    for f in findings.iter_mut() {
+        for e in f.evidence.iter_mut() {
+            if let Some(h) = hashes.get(&(e.origin.clone(), e.seq)) {
+                e.hash = h.clone();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Past this many touched partitions a refresh recomputes everything.
+const REFRESH_LIMIT: usize = 20_000;
+
+/// Brings the cached findings up to date with the entries held: reads the entries that arrived
+/// since the last refresh, recomputes only the partitions their ops touch (everything when an
+/// op changes the nodes, the calendar or the catalogue), and moves the checkpoint, in one
+/// transaction.
+pub(crate) async fn audit_refresh(pool: &Pool<Db>, extra: &[NodeFact]) -> Result<RefreshStats, StoreError> {
+    let checkpoint: i64 =
+        sqlx::query_scalar("SELECT local_id FROM audit_checkpoint WHERE id = 1").fetch_optional(pool).await?.unwrap_or(0);
+    let last: i64 = sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(local_id) FROM entries").fetch_one(pool).await?.unwrap_or(0);
+    if last <= checkpoint {
+        return Ok(RefreshStats { entries: 0, partitions: 0, full: false });
+    }
+    let mut touches: BTreeSet<Touch> = BTreeSet::new();
+    let mut entries = 0u64;
+    let mut full = checkpoint == 0;
+    let mut after = checkpoint;
+    while !full && after < last {
+        let rows = sqlx::query("SELECT local_id, body FROM entries WHERE local_id > $1 AND local_id <= $2 ORDER BY local_id LIMIT 500")
+            .bind(after)
+            .bind(last)
+            .fetch_all(pool)
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            after = r.try_get("local_id")?;
+            entries += 1;
+            let body: Vec<u8> = r.try_get("body")?;
+            let body: quanze_ledger::EntryBody =
+                serde_json::from_slice(&body).map_err(|e| StoreError::Corrupt(format!("entry body: {e}")))?;
+            for op in &body.op {
+                touches.extend(touched(&body.origin, op));
+            }
+        }
+        full = touches.contains(&Touch::All) || touches.len() > REFRESH_LIMIT;
+    }
+    let far = far_day();
+    let all = audit_nodes(pool, far, extra).await?;
+    let calendar = calendar(pool).await?;
+    let everyone = |_: &DivisionCode| true;
+    let (slice, parts) = if full {
+        (Slice::default(), None)
+    } else {
+        let mut slice = Slice { codes: Some(BTreeSet::new()), nodes: Some(BTreeSet::new()), seals: Some(BTreeSet::new()) };
+        expand_touches(pool, &touches, &mut slice).await?;
+        let mut parts: BTreeSet<String> = BTreeSet::new();
+        parts.extend(slice.codes.iter().flatten().map(|c| quanze_domain::audit::code_partition(c)));
+        parts.extend(slice.nodes.iter().flatten().map(|n| format!("node:{n}")));
+        parts.extend(slice.seals.iter().flatten().map(|s| quanze_domain::audit::seal_partition(s)));
+        (slice, Some(parts))
+    };
+    let input = load_input(pool, far, all, &everyone, &everyone, &slice).await?;
+    let mut evaluation = quanze_domain::audit::evaluate(&input, &calendar, None)
+        .map_err(|e| StoreError::Corrupt(format!("audit calendar: {e}")))?;
+    if let Some(parts) = &parts {
+        evaluation.findings.retain(|f| parts.contains(&partition_of(f)));
+        evaluation.units.checked.retain(|(p, _), _| parts.contains(p));
+    }
+    let mut tx = begin_write(pool).await?;
+    match &parts {
+        None => {
+            sqlx::query("DELETE FROM audit_findings").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM audit_units").execute(&mut *tx).await?;
+        }
+        Some(parts) => {
+            for p in parts {
+                sqlx::query("DELETE FROM audit_findings WHERE part = $1").bind(p).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM audit_units WHERE part = $1").bind(p).execute(&mut *tx).await?;
+            }
+        }
+    }
+    let mut next: HashMap<String, i64> = HashMap::new();
+    for f in &evaluation.findings {
+        let part = partition_of(f);
+        let idx = next.entry(part.clone()).or_insert(0);
+        sqlx::query("INSERT INTO audit_findings (part, idx, node, rule, from_day, data) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&part)
+            .bind(*idx)
+            .bind(f.node.as_str())
+            .bind(f.rule.id())
+            .bind(f.from.to_string())
+            .bind(json_text(f)?)
+            .execute(&mut *tx)
+            .await?;
+        *idx += 1;
+    }
+    for ((part, node), units) in &evaluation.units.checked {
+        sqlx::query("INSERT INTO audit_units (part, node, units) VALUES ($1, $2, $3)")
+            .bind(part)
+            .bind(node.as_str())
+            .bind(to_i64(*units))
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO audit_checkpoint (id, local_id) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET local_id = excluded.local_id")
+        .bind(last)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let partitions = parts.as_ref().map_or(0, |p| p.len() as u64);
+    Ok(RefreshStats { entries, partitions, full })
+}
+
+/// Expands grant touches into their codes and the seals whose scope names them, and sorts the
+/// rest into the slice.
+async fn expand_touches(pool: &Pool<Db>, touches: &BTreeSet<Touch>, slice: &mut Slice) -> Result<(), StoreError> {
+    let (codes, nodes, seals) = (slice.codes.get_or_insert_default(), slice.nodes.get_or_insert_default(), slice.seals.get_or_insert_default());
+    let mut batches: BTreeSet<&str> = BTreeSet::new();
+    for t in touches {
+        match t {
+            Touch::All => {}
+            Touch::Code(c) => {
+                codes.insert(c.clone());
+            }
+            Touch::Node(n) => {
+                nodes.insert(n.to_string());
+            }
+            Touch::Seal(s) => {
+                seals.insert(s.clone());
+            }
+            Touch::Grant(b) => {
+                batches.insert(b);
+            }
+        }
+    }
+    if batches.is_empty() {
+        return Ok(());
+    }
+    for b in &batches {
+        let Some((origin, seq)) = b.split_once('#') else { continue };
+        let seq: i64 = seq.parse().unwrap_or(0);
+        let rows: Vec<String> = sqlx::query_scalar("SELECT code FROM grant_items WHERE grantor = $1 AND seq = $2")
+            .bind(origin)
+            .bind(seq)
+            .fetch_all(pool)
+            .await?;
+        codes.extend(rows);
+    }
+    for r in sqlx::query("SELECT data FROM seals").fetch_all(pool).await? {
+        let s: SealStatus = from_json("seal", &r.try_get::<String, _>("data")?)?;
+        if s.seal.scope.iter().any(|g| batches.contains(format!("{}#{}", g.origin, g.seq).as_str())) {
+            seals.insert(format!("{}/{}", s.grantor, s.seal.id));
+        }
+    }
+    Ok(())
+}
+
+/// The cached findings that hold on `today` for the nodes `in_scope` selects, with the units
+/// checked: what a full audit as of today returns, without recomputing it.
+pub(crate) async fn audit_cached(
+    pool: &Pool<Db>,
+    in_scope: &(dyn Fn(&DivisionCode) -> bool + Sync),
+    today: chrono::NaiveDate,
+) -> Result<Evaluation, StoreError> {
+    let mut out = Evaluation::default();
+    let rows = sqlx::query("SELECT node, data FROM audit_findings WHERE from_day <= $1").bind(today.to_string()).fetch_all(pool).await?;
+    for r in rows {
+        let node = division(&r.try_get::<String, _>("node")?)?;
+        if in_scope(&node) {
+            out.findings.push(from_json("audit finding", &r.try_get::<String, _>("data")?)?);
+        }
+    }
+    out.findings.sort_by(|a, b| (&a.node, a.rule, &a.subject).cmp(&(&b.node, b.rule, &b.subject)));
+    for r in sqlx::query("SELECT part, node, units FROM audit_units").fetch_all(pool).await? {
+        let node = division(&r.try_get::<String, _>("node")?)?;
+        if in_scope(&node) {
+            out.units.checked.insert((r.try_get("part")?, node), to_u64(r.try_get("units")?));
+        }
+    }
+    Ok(out)
+}
+
+/// Nodes known now (for the cached report's node list).
+pub(crate) async fn audit_known_nodes(pool: &Pool<Db>, as_of: chrono::NaiveDate, extra: &[NodeFact]) -> Result<Vec<NodeFact>, StoreError> {
+    audit_nodes(pool, as_of, extra).await
+}
