@@ -229,7 +229,7 @@ async fn item_facts(
     pool: &Pool<Db>,
     as_of: chrono::NaiveDate,
     slice: &Slice,
-    wanted: &dyn Fn(&str) -> bool,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
     grants: &GrantFacts,
 ) -> Result<Vec<ItemFact>, StoreError> {
     const COLUMNS: &str =
@@ -309,8 +309,8 @@ async fn load_input(
     pool: &Pool<Db>,
     as_of: chrono::NaiveDate,
     all_nodes: Vec<NodeFact>,
-    in_scope: &dyn Fn(&DivisionCode) -> bool,
-    needed: &dyn Fn(&DivisionCode) -> bool,
+    in_scope: &(dyn Fn(&DivisionCode) -> bool + Sync),
+    needed: &(dyn Fn(&DivisionCode) -> bool + Sync),
     slice: &Slice,
 ) -> Result<AuditInput, StoreError> {
     let mut input = AuditInput::default();

@@ -25,7 +25,11 @@ fn next_day(d: NaiveDate) -> NaiveDate {
 /// Evaluates every rule. With `as_of`, only findings that hold on that day are kept (the facts
 /// must already be those of that day); without it, every finding the facts imply is returned
 /// with its `from` day (what a node caches, filtered when asked).
-pub fn evaluate(input: &AuditInput, calendar: &Calendar, as_of: Option<NaiveDate>) -> Result<Evaluation, CalendarError> {
+pub fn evaluate(
+    input: &AuditInput,
+    calendar: &Calendar,
+    as_of: Option<NaiveDate>,
+) -> Result<Evaluation, CalendarError> {
     let mut ev = Eval::new(input, calendar);
     ev.item_rules()?;
     ev.grant_rules();
@@ -155,8 +159,9 @@ impl<'a> Eval<'a> {
                 }
                 let p = &input.publications[r.publication];
                 let item = self.items.get(&(node.as_str(), code)).copied();
-                let exempt = deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, Some(code)))
-                    || deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, None));
+                let exempt =
+                    deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, Some(code)))
+                        || deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, None));
                 let due = self.due_of(r.publication)?;
                 let held = item.is_some_and(|i| i.in_force());
                 match &r.expect {
@@ -252,7 +257,11 @@ impl<'a> Eval<'a> {
             (Expected::Present { name, category, basis_fp, basis }, Some(i)) => {
                 let mut differences = Vec::new();
                 if &i.name != name {
-                    differences.push(Difference { element: "名称".into(), expected: name.clone(), actual: i.name.clone() });
+                    differences.push(Difference {
+                        element: "名称".into(),
+                        expected: name.clone(),
+                        actual: i.name.clone(),
+                    });
                 }
                 if &i.category != category {
                     differences.push(Difference {
@@ -262,7 +271,11 @@ impl<'a> Eval<'a> {
                     });
                 }
                 if &i.basis_fp != basis_fp {
-                    differences.push(Difference { element: "设定依据".into(), expected: basis.clone(), actual: i.basis.clone() });
+                    differences.push(Difference {
+                        element: "设定依据".into(),
+                        expected: basis.clone(),
+                        actual: i.basis.clone(),
+                    });
                 }
                 if differences.is_empty() {
                     return;
@@ -275,7 +288,12 @@ impl<'a> Eval<'a> {
                     subject: code.to_string(),
                     is_item: true,
                     from: after.max(i.since),
-                    message: format!("“{}”的{}与{}不一致 / uniform elements differ from the catalogue", i.name, elements.join("、"), p.doc_no),
+                    message: format!(
+                        "“{}”的{}与{}不一致 / uniform elements differ from the catalogue",
+                        i.name,
+                        elements.join("、"),
+                        p.doc_no
+                    ),
                     differences,
                     evidence,
                 });
@@ -337,17 +355,31 @@ impl<'a> Eval<'a> {
                         });
                     }
                     if &i.basis_fp != fp {
-                        d.push(Difference { element: "设定依据".into(), expected: rep.basis.clone(), actual: i.basis.clone() });
+                        d.push(Difference {
+                            element: "设定依据".into(),
+                            expected: rep.basis.clone(),
+                            actual: i.basis.clone(),
+                        });
                     }
                     let n = counts[&mine].len();
                     (
-                        format!("同级{}个单位中有{}个采用多数形式，本单位与之不同（与本单位相同的{}个） / differs from the peers' majority form", group.len(), top, n),
+                        format!(
+                            "同级{}个单位中有{}个采用多数形式，本单位与之不同（与本单位相同的{}个） / differs from the peers' majority form",
+                            group.len(),
+                            top,
+                            n
+                        ),
                         d,
                         vec![rep.evidence.clone()],
                     )
                 }
                 None => (
-                    format!("同级{}个单位对该事项有{}种不同形式（各{}个），无多数形式 / peers disagree, no majority", group.len(), counts.len(), sizes.join("/")),
+                    format!(
+                        "同级{}个单位对该事项有{}种不同形式（各{}个），无多数形式 / peers disagree, no majority",
+                        group.len(),
+                        counts.len(),
+                        sizes.join("/")
+                    ),
                     vec![],
                     group.iter().filter(|g| g.node != i.node).map(|g| g.evidence.clone()).collect(),
                 ),
@@ -421,7 +453,10 @@ impl<'a> Eval<'a> {
                 let (message, evidence) = match closing {
                     Some(c) if c.day <= due => continue,
                     Some(c) => (
-                        format!("{}的对标调整应于{due}前完成，实际于{}完成 / reconciliation closed late", p.doc_no, c.day),
+                        format!(
+                            "{}的对标调整应于{due}前完成，实际于{}完成 / reconciliation closed late",
+                            p.doc_no, c.day
+                        ),
                         vec![p.evidence.clone(), c.evidence.clone()],
                     ),
                     None => (
@@ -490,7 +525,8 @@ impl<'a> Eval<'a> {
                 )),
                 Some(_) => None,
                 None if !s.scope.is_empty() && s.scope.iter().all(|(_, r)| r.is_some()) => {
-                    let last = s.scope.iter().filter_map(|(_, r)| r.as_ref().map(|(d, _)| *d)).max().unwrap_or(*activated);
+                    let last =
+                        s.scope.iter().filter_map(|(_, r)| r.as_ref().map(|(d, _)| *d)).max().unwrap_or(*activated);
                     let mut evidence = vec![act_entry.clone()];
                     evidence.extend(s.scope.iter().filter_map(|(_, r)| r.as_ref().map(|(_, e)| e.clone())));
                     let batches: BTreeSet<&str> = s.scope.iter().map(|(b, _)| b.as_str()).collect();

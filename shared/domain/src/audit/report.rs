@@ -28,9 +28,9 @@ impl Scope {
                 format!("范围“{s}”的层级无效，应为 tier:province|city|county|township / unknown tier in scope")
             });
         }
-        DivisionCode::parse(s)
-            .map(Scope::Division)
-            .map_err(|e| format!("范围“{s}”不是区划代码或 tier:层级 / scope is neither a division code nor tier:…: {e}"))
+        DivisionCode::parse(s).map(Scope::Division).map_err(|e| {
+            format!("范围“{s}”不是区划代码或 tier:层级 / scope is neither a division code nor tier:…: {e}")
+        })
     }
 
     pub fn contains(&self, node: &DivisionCode) -> bool {

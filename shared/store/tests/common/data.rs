@@ -200,6 +200,17 @@ impl Writer {
         sign_entry(&self.key, &self.origin, self.head.as_ref(), Self::at(seq), ops).unwrap()
     }
 
+    /// The next entry, written on `day` (09:00 China time, one minute per seq later); the head
+    /// moves on to it.
+    pub fn sign_on(&mut self, day: &str, ops: Vec<Op>) -> VerifiedEntry {
+        let seq = self.head.map_or(1, |h| h.seq + 1);
+        let d: chrono::NaiveDate = day.parse().unwrap();
+        let at = Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0).unwrap()) + Duration::minutes(seq as i64);
+        let entry = sign_entry(&self.key, &self.origin, self.head.as_ref(), at, ops).unwrap();
+        self.head = Some(entry.head());
+        entry
+    }
+
     /// The next entry; the head moves on to it.
     pub fn sign(&mut self, ops: Vec<Op>) -> VerifiedEntry {
         let entry = self.next(ops);
