@@ -10,6 +10,7 @@
 //! calendar, policies and late filings), `recon` (catalogue publications reconciled by four real
 //! nodes on test-controlled clocks).
 
+mod audit;
 mod bad_input;
 mod calendar;
 mod cli;
