@@ -51,3 +51,4 @@ include!("fed_queries.rs");
 include!("recon_queries.rs");
 include!("grant_queries.rs");
 include!("audit_queries.rs");
+include!("audit_cache_queries.rs");
