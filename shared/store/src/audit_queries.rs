@@ -484,10 +484,11 @@ async fn load_input(
 /// nodes (the 同级 rule compares a node with its peers even outside the scope).
 pub(crate) async fn audit_input(pool: &Pool<Db>, scope: &Scope, as_of: chrono::NaiveDate, extra: &[NodeFact]) -> Result<AuditInput, StoreError> {
     let all = audit_nodes(pool, as_of, extra).await?;
-    let in_scope: Vec<DivisionCode> = all.iter().filter(|n| scope.contains(&n.division)).map(|n| n.division.clone()).collect();
-    let refs: Vec<&DivisionCode> = in_scope.iter().collect();
+    // Peers share a parent and a tier with a node in scope.
+    let groups: HashSet<(Option<DivisionCode>, Tier)> =
+        all.iter().filter(|n| scope.contains(&n.division)).map(|n| (n.division.parent(), n.division.tier())).collect();
     let contains = |d: &DivisionCode| scope.contains(d);
-    let needed = |d: &DivisionCode| scope.needs(d, &refs);
+    let needed = |d: &DivisionCode| scope.contains(d) || groups.contains(&(d.parent(), d.tier()));
     load_input(pool, as_of, all, &contains, &needed, &Slice::default()).await
 }
 

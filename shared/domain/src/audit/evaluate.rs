@@ -60,11 +60,12 @@ struct Eval<'a> {
 impl<'a> Eval<'a> {
     fn new(input: &'a AuditInput, calendar: &'a Calendar) -> Eval<'a> {
         let mut below: HashMap<(&str, Tier), Vec<&DivisionCode>> = HashMap::new();
+        let known: HashMap<&str, &DivisionCode> = input.nodes.iter().map(|n| (n.division.as_str(), &n.division)).collect();
         for n in &input.nodes {
             let mut up = n.division.parent();
             while let Some(a) = up {
-                if let Some(anc) = input.nodes.iter().find(|m| m.division == a) {
-                    below.entry((anc.division.as_str(), n.division.tier())).or_default().push(&n.division);
+                if let Some(anc) = known.get(a.as_str()) {
+                    below.entry((anc.as_str(), n.division.tier())).or_default().push(&n.division);
                 }
                 up = a.parent();
             }

@@ -39,13 +39,6 @@ impl Scope {
             Scope::Tier(t) => node.tier() == *t,
         }
     }
-
-    /// Nodes outside the scope whose items the audit must also read: the peers (same parent,
-    /// same tier) of a node in scope.
-    pub fn needs(&self, node: &DivisionCode, in_scope: &[&DivisionCode]) -> bool {
-        self.contains(node)
-            || in_scope.iter().any(|s| s.tier() == node.tier() && s.parent().is_some() && s.parent() == node.parent())
-    }
 }
 
 impl std::fmt::Display for Scope {
