@@ -170,6 +170,15 @@ pub(crate) async fn audit_cached(
         }
     }
     out.findings.sort_by(|a, b| (&a.node, a.rule, &a.subject).cmp(&(&b.node, b.rule, &b.subject)));
+    let held = sqlx::query("SELECT node, COUNT(*) AS n FROM items WHERE status IN ('active', 'granted') GROUP BY node")
+        .fetch_all(pool)
+        .await?;
+    for r in held {
+        let node = division(&r.try_get::<String, _>("node")?)?;
+        if in_scope(&node) {
+            out.units.held.insert(node, to_u64(r.try_get("n")?));
+        }
+    }
     for r in sqlx::query("SELECT part, node, units FROM audit_units").fetch_all(pool).await? {
         let node = division(&r.try_get::<String, _>("node")?)?;
         if in_scope(&node) {

@@ -32,11 +32,11 @@ async fn record_version(tx: &mut Tx, node: &str, item: &PowerItem, entry: &Verif
     .bind(item.code.as_str())
     .bind(to_i64(entry.seq()))
     .bind(day.to_string())
-    .bind(item.name.as_str())
+    .bind(version_text(&item.name))
     .bind(item.category.key())
     .bind(item.status.key())
     .bind(basis_fingerprint(&item.basis))
-    .bind(basis_text(&item.basis))
+    .bind(version_text(&basis_text(&item.basis)))
     .bind(i64::from(is_local_basis(&item.basis)))
     .bind(i64::from(Gaps::of(item).0))
     .bind(grant_ref)
@@ -222,8 +222,22 @@ async fn grant_facts(
     Ok(out)
 }
 
+/// Separates the fields of one version in `item_facts`' aggregate (never inside stored text:
+/// `record_version` removes it from names and bases).
+const FIELD: char = '\u{1f}';
+/// Separates versions in `item_facts`' aggregate.
+const RECORD: char = '\u{1e}';
+
+/// Text as stored in a version row: without the aggregate's separators.
+fn version_text(text: &str) -> String {
+    text.chars().filter(|c| *c != FIELD && *c != RECORD).collect()
+}
+
 /// The latest version of each item on `as_of` (by the node's seq), restricted to `wanted`
-/// nodes and the slice's codes, with granted items revoked by then shown cancelled.
+/// nodes and the slice's codes, with granted items revoked by then shown cancelled. The
+/// versions come one row per node, aggregated by the database (`string_agg`, in SQLite and
+/// PostgreSQL alike): a province holds millions of versions, and a row per version costs more
+/// in the driver than the rules cost in all.
 async fn item_facts(
     pool: &Pool<Db>,
     as_of: chrono::NaiveDate,
@@ -231,65 +245,64 @@ async fn item_facts(
     wanted: &(dyn Fn(&str) -> bool + Sync),
     grants: &GrantFacts,
 ) -> Result<Vec<ItemFact>, StoreError> {
-    const COLUMNS: &str =
-        "SELECT node, code, seq, day, name, category, status, basis_fp, basis, local_basis, gaps, grant_ref FROM item_versions WHERE day <= ";
-    let mut latest: HashMap<(String, String), ItemFact> = HashMap::new();
-    let mut divisions: HashMap<String, DivisionCode> = HashMap::new();
+    const AGGREGATE: &str = "SELECT node, string_agg(code || $2 || CAST(seq AS TEXT) || $2 || day || $2 || name || $2 || category \
+         || $2 || status || $2 || CAST(basis_fp AS TEXT) || $2 || basis || $2 || CAST(local_basis AS TEXT) || $2 \
+         || CAST(gaps AS TEXT) || $2 || COALESCE(grant_ref, ''), $3) AS versions FROM item_versions WHERE day <= $1";
+    let corrupt = |what: &str| StoreError::Corrupt(format!("item version: {what}"));
+    let mut out: Vec<ItemFact> = Vec::new();
     let codes: Vec<Option<Vec<String>>> = match &slice.codes {
         None => vec![None],
         Some(set) => set.iter().cloned().collect::<Vec<_>>().chunks(500).map(|c| Some(c.to_vec())).collect(),
     };
     for chunk in codes {
-        let mut qb = QueryBuilder::<Db>::new(COLUMNS);
-        qb.push_bind(as_of.to_string());
+        let mut sql = AGGREGATE.to_string();
         if let Some(list) = &chunk {
-            qb.push(" AND code IN (");
-            let mut sep = qb.separated(", ");
-            for c in list {
-                sep.push_bind(c.clone());
-            }
-            qb.push(")");
+            let marks: Vec<String> = (0..list.len()).map(|i| format!("${}", i + 4)).collect();
+            sql.push_str(&format!(" AND code IN ({})", marks.join(", ")));
         }
-        let mut rows = qb.build().fetch(pool);
+        sql.push_str(" GROUP BY node");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(as_of.to_string()).bind(FIELD.to_string()).bind(RECORD.to_string());
+        for c in chunk.iter().flatten() {
+            query = query.bind(c.clone());
+        }
+        let mut rows = query.fetch(pool);
         while let Some(r) = rows.try_next().await? {
             let node: &str = r.try_get("node")?;
             if !wanted(node) {
                 continue;
             }
-            let code: &str = r.try_get("code")?;
-            let seq = to_u64(r.try_get("seq")?);
-            let key = (node.to_string(), code.to_string());
-            if latest.get(&key).is_some_and(|f| f.evidence.seq >= seq) {
-                continue;
-            }
-            let div = match divisions.get(node) {
-                Some(d) => d.clone(),
-                None => {
-                    let d = division(node)?;
-                    divisions.insert(node.to_string(), d.clone());
-                    d
+            let division = division(node)?;
+            let versions: &str = r.try_get("versions")?;
+            let mut latest: HashMap<&str, (u64, Vec<&str>)> = HashMap::new();
+            for record in versions.split(RECORD) {
+                let fields: Vec<&str> = record.split(FIELD).collect();
+                if fields.len() != 11 {
+                    return Err(corrupt(&format!("{} fields in {record:?}", fields.len())));
                 }
-            };
-            let category: &str = r.try_get("category")?;
-            let status: &str = r.try_get("status")?;
-            let fact = ItemFact {
-                node: div,
-                code: code.to_string(),
-                name: r.try_get("name")?,
-                category: category.parse::<Category>().map_err(|_| StoreError::Corrupt(format!("category {category}")))?,
-                status: ItemStatus::parse(status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-                basis_fp: r.try_get("basis_fp")?,
-                basis: r.try_get("basis")?,
-                local_basis: r.try_get::<i64, _>("local_basis")? != 0,
-                gaps: Gaps(u8::try_from(r.try_get::<i64, _>("gaps")?).unwrap_or(0)),
-                grant: r.try_get("grant_ref")?,
-                since: parse_day(r.try_get("day")?)?,
-                evidence: AuditRef::new(node, seq),
-            };
-            latest.insert(key, fact);
+                let seq: u64 = fields[1].parse().map_err(|_| corrupt("seq"))?;
+                if latest.get(fields[0]).is_none_or(|(s, _)| *s < seq) {
+                    latest.insert(fields[0], (seq, fields));
+                }
+            }
+            for (code, (seq, f)) in latest {
+                let category = Category::ALL.into_iter().find(|c| c.key() == f[4]).ok_or_else(|| corrupt(f[4]))?;
+                out.push(ItemFact {
+                    node: division.clone(),
+                    code: code.to_string(),
+                    name: f[3].to_string(),
+                    category,
+                    status: ItemStatus::parse(f[5]).ok_or_else(|| corrupt(f[5]))?,
+                    basis_fp: f[6].parse().map_err(|_| corrupt("basis_fp"))?,
+                    basis: f[7].to_string(),
+                    local_basis: f[8] != "0",
+                    gaps: Gaps(f[9].parse().map_err(|_| corrupt("gaps"))?),
+                    grant: (!f[10].is_empty()).then(|| f[10].to_string()),
+                    since: parse_day(f[2])?,
+                    evidence: AuditRef::new(node, seq),
+                });
+            }
         }
     }
-    let mut out: Vec<ItemFact> = latest.into_values().collect();
     for f in out.iter_mut().filter(|f| f.status == ItemStatus::Granted) {
         let Some(batch) = &f.grant else { continue };
         if let Some((day, e)) = grants.revoked.get(&(batch.clone(), Some(f.code.clone()))) {

@@ -11,7 +11,7 @@ use chrono::{Days, NaiveDate};
 
 use super::{
     AuditInput, Difference, Evaluation, Expected, Finding, ItemFact, PublicationFact, RequirementFact, RuleId,
-    code_partition, node_partition, seal_partition,
+    node_partition, seal_partition,
 };
 use crate::calendar::{Calendar, CalendarError};
 use crate::division::DivisionCode;
@@ -111,9 +111,12 @@ impl<'a> Eval<'a> {
     /// A01–A05 and A10, code by code.
     fn item_rules(&mut self) -> Result<(), CalendarError> {
         let input = self.input;
-        let mut codes: BTreeMap<&str, (Vec<&ItemFact>, Vec<&RequirementFact>)> = BTreeMap::new();
+        let mut codes: HashMap<&str, (Vec<&ItemFact>, Vec<&RequirementFact>)> = HashMap::new();
         for i in &input.items {
             codes.entry(i.code.as_str()).or_default().0.push(i);
+            if i.in_force() && self.scope.contains(&i.node) {
+                *self.out.units.held.entry(i.node.clone()).or_insert(0) += 1;
+            }
         }
         for r in &input.requirements {
             codes.entry(r.code.as_str()).or_default().1.push(r);
@@ -149,7 +152,6 @@ impl<'a> Eval<'a> {
                     }
                 }
             }
-            let partition = code_partition(code);
             let mut by_node: Vec<(&DivisionCode, &RequirementFact)> = applicable.into_iter().collect();
             by_node.sort_by(|a, b| a.0.cmp(b.0));
             let mut governed: HashSet<&DivisionCode> = HashSet::new();
@@ -164,12 +166,6 @@ impl<'a> Eval<'a> {
                     deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, Some(code)))
                         || deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, None));
                 let due = self.due_of(r.publication)?;
-                let held = item.is_some_and(|i| i.in_force());
-                match &r.expect {
-                    Expected::Present { .. } => self.unit(partition.clone(), node),
-                    Expected::Absent { .. } if held => self.unit(partition.clone(), node),
-                    Expected::Absent { .. } => {}
-                }
                 if exempt {
                     continue;
                 }
@@ -184,9 +180,6 @@ impl<'a> Eval<'a> {
                 }
                 if !self.scope.contains(&i.node) {
                     continue;
-                }
-                if ungoverned {
-                    self.unit(partition.clone(), &i.node);
                 }
                 let local = i.local_basis || i.grant.is_some() || deviated_codes.contains(&(i.node.as_str(), code));
                 if ungoverned && catalogued.contains(&i.node) && !local {
@@ -411,12 +404,9 @@ impl<'a> Eval<'a> {
                 if revoked.is_some() {
                     continue;
                 }
-                let partition = code_partition(code);
                 let item = self.items.get(&(g.grantee.as_str(), code.as_str())).copied();
                 let held = item.is_some_and(|i| i.in_force());
                 if !held {
-                    // A code the grantee holds is already a unit of its list.
-                    self.unit(partition, &g.grantee);
                     let mut evidence = vec![g.evidence.clone()];
                     if let Some(i) = item {
                         evidence.push(i.evidence.clone());

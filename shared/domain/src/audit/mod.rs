@@ -404,11 +404,15 @@ pub fn seal_partition(subject: &str) -> String {
     format!("seal:{subject}")
 }
 
-/// What an audit checked per node: units (item codes, tasks, filings, seals) by partition, and
-/// how many of them have at least one finding.
+/// What an audit checked per node, besides the findings: the items each node holds in force,
+/// and the other units (tasks, filings, seals) by partition. A node's units are these plus the
+/// items it should hold and does not (the subjects of its A02 and A09 findings); its failing
+/// units are the distinct subjects of its findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Units {
-    /// (partition, node) → units checked.
+    /// Items in force per node.
+    pub held: BTreeMap<DivisionCode, u64>,
+    /// (partition, node) → tasks, filings and seals checked.
     pub checked: BTreeMap<(String, DivisionCode), u64>,
 }
 

@@ -56,7 +56,8 @@ pub struct NodeSummary {
     pub division: DivisionCode,
     pub name: String,
     pub tier: Tier,
-    /// Units checked: item codes held or required, tasks, filings, seals.
+    /// Units checked: items held in force, items missing that should be held (A02, A09), tasks,
+    /// filings, seals.
     pub units: u64,
     /// Units with at least one finding.
     pub failing: u64,
@@ -92,14 +93,24 @@ impl AuditReport {
     /// restricted to `as_of`.
     pub fn build(scope: &Scope, as_of: NaiveDate, nodes: &[NodeFact], evaluation: Evaluation) -> AuditReport {
         let mut units: BTreeMap<&DivisionCode, u64> = BTreeMap::new();
+        for (node, n) in &evaluation.units.held {
+            *units.entry(node).or_insert(0) += n;
+        }
         for ((_, node), n) in &evaluation.units.checked {
             *units.entry(node).or_insert(0) += n;
         }
         let mut failing: BTreeMap<&DivisionCode, BTreeSet<(&str, bool)>> = BTreeMap::new();
+        let mut missing: BTreeSet<(&DivisionCode, &str)> = BTreeSet::new();
         let mut counts: BTreeMap<(&DivisionCode, RuleId), u64> = BTreeMap::new();
         for f in &evaluation.findings {
             failing.entry(&f.node).or_default().insert((f.subject.as_str(), f.is_item));
             *counts.entry((&f.node, f.rule)).or_insert(0) += 1;
+            if matches!(f.rule, RuleId::CatalogueMissing | RuleId::GrantItemMissing) {
+                missing.insert((&f.node, f.subject.as_str()));
+            }
+        }
+        for (node, _) in missing {
+            *units.entry(node).or_insert(0) += 1;
         }
         let mut in_scope: Vec<&NodeFact> = nodes.iter().filter(|n| scope.contains(&n.division)).collect();
         in_scope.sort_by(|a, b| a.division.cmp(&b.division));
