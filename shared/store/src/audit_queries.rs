@@ -377,7 +377,8 @@ async fn load_input(
     }
 
     // Deviations, whole-task resolutions and closings.
-    let rows = sqlx::query("SELECT node, pub_origin, pub_seq, code, resolution, seq, at FROM recon_codes ORDER BY node, pub_origin, pub_seq, code")
+    let rows = sqlx::query("SELECT node, pub_origin, pub_seq, code, resolution, seq, at FROM recon_codes \
+         WHERE resolution IN ('deviated', 'not_applicable') ORDER BY node, pub_origin, pub_seq, code")
         .fetch_all(pool)
         .await?;
     for r in rows {
