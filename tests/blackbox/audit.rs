@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use quanze_tests::federation::Federation;
+use quanze_tests::TestNode;
+use quanze_tests::federation::{Federation, TIERS};
 use quanze_tests::samples::food_licence;
 use quanze_tests::{describe, enc};
 use serde_json::{Value, json};
@@ -20,6 +21,8 @@ fn publication() -> Value {
             let mut item = food_licence();
             item["code"] = json!(format!("XK{:05}000", 61000 + i));
             item["name"] = json!(["食品经营许可", "药品零售企业许可", "医疗器械经营许可"][i]);
+            item["responsibilities"] = json!(["受理责任：公示应当提交的材料，一次性告知补正材料"]);
+            item["accountability"] = json!(["对符合法定条件的申请不予受理的"]);
             json!({"kind": "add", "item": item, "tiers": ["county", "township"]})
         })
         .collect();
@@ -39,14 +42,31 @@ fn findings(report: &Value) -> Vec<(String, String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["node"].as_str().unwrap().into(), f["rule"].as_str().unwrap().into(), f["subject"].as_str().unwrap().into()))
+        .map(|f| {
+            (
+                f["node"].as_str().unwrap().into(),
+                f["rule"].as_str().unwrap().into(),
+                f["subject"].as_str().unwrap().into(),
+            )
+        })
         .collect()
 }
 
 #[tokio::test]
 async fn the_province_audits_every_level_as_of_any_day() {
-    let mut fed = Federation::start(4).await;
-    for division in ["510000", "510500", "510521", "510521100"] {
+    // Each parent enrols its child on 2025-09-01 (an audit knows a node from its enrolment on).
+    let mut nodes: Vec<TestNode> = Vec::new();
+    for (i, &(tier, division, name)) in TIERS.iter().enumerate() {
+        let mut node = match nodes.last() {
+            None => TestNode::start(tier, division, name).await,
+            Some(parent) => TestNode::join(parent, tier, division, name).await,
+        };
+        node.set_clock(if i < 3 { "2025-09-01T10:00:00+08:00" } else { "2025-09-28T10:00:00+08:00" }).await;
+        nodes.push(node);
+    }
+    let mut fed = Federation { nodes };
+    fed.wait_converged(CONVERGE).await;
+    for division in ["510000", "510500", "510521"] {
         fed.node_mut(division).set_clock("2025-09-28T10:00:00+08:00").await;
     }
     let published = fed.province().post_json("/api/v1/catalogue/publications", &publication()).await.expect(201);
@@ -69,7 +89,10 @@ async fn the_province_audits_every_level_as_of_any_day() {
     for i in 0..3 {
         let code = format!("XK{:05}000", 61000 + i);
         assert!(late_findings.contains(&("510521".into(), "A02".into(), code.clone())), "{code}: {late_findings:?}");
-        assert!(!late_findings.iter().any(|(n, _, s)| n == "510521100" && *s == code), "the township adopted {code}");
+        assert!(
+            !late_findings.iter().any(|(n, _, s)| n == "510521100" && *s == code),
+            "the township adopted {code}: {late_findings:?}"
+        );
     }
     let overdue: Vec<_> = late_findings.iter().filter(|(_, rule, _)| rule == "A06").collect();
     assert_eq!(overdue.len(), 1, "{overdue:?}");
@@ -87,7 +110,10 @@ async fn the_province_audits_every_level_as_of_any_day() {
     assert_eq!((cached["source"].as_str(), full["source"].as_str()), (Some("cache"), Some("full")));
     assert_eq!(findings(&cached), findings(&full));
     assert_eq!(cached["nodes"], full["nodes"]);
-    assert_eq!(province.get("/api/v1/audit?scope=510000&as_of=2025-11-04").await.expect(200)["findings"], late["findings"]);
+    assert_eq!(
+        province.get("/api/v1/audit?scope=510000&as_of=2025-11-04").await.expect(200)["findings"],
+        late["findings"]
+    );
 
     // Peers of one tier; CSV; the HTML report through the CLI.
     let counties = province.get("/api/v1/audit?scope=tier:county&as_of=2025-11-04").await.expect(200);
@@ -96,16 +122,23 @@ async fn the_province_audits_every_level_as_of_any_day() {
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with('\u{feff}') && csv.contains("A02") && csv.contains("510000#"), "{csv}");
     let html = province.scratch("audit.html");
-    let out = province.cli(["audit", "--as-of", "2025-11-04", "--format", "html", "--out", html.to_str().unwrap()]).await;
+    let out =
+        province.cli(["audit", "--as-of", "2025-11-04", "--format", "html", "--out", html.to_str().unwrap()]).await;
     assert!(out.status.success(), "{}", describe(&out));
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("权责清单一致性审计") && page.contains("泸县") && page.contains("A02"), "{page}");
     let table = province.cli(["audit", "--as-of", "2025-11-04"]).await;
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(table.status.success() && text.contains("510521") && text.contains("目录事项未列入清单"), "{}", describe(&table));
+    assert!(
+        table.status.success() && text.contains("510521") && text.contains("目录事项未列入清单"),
+        "{}",
+        describe(&table)
+    );
 
     // Bad queries: 400 with a stable code, for the CLI a non-zero exit naming the problem.
-    for query in ["scope=51050", "scope=tier:village", "as_of=2025-13-01", "as_of=2026-01-01", "format=xls", "source=guess"] {
+    for query in
+        ["scope=51050", "scope=tier:village", "as_of=2025-13-01", "as_of=2026-01-01", "format=xls", "source=guess"]
+    {
         province.get(&format!("/api/v1/audit?{query}")).await.expect_error(400, "BAD_QUERY");
     }
     let bad = province.cli(["audit", "--as-of", "yesterday"]).await;

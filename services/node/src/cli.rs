@@ -93,6 +93,9 @@ pub enum Command {
     /// Special seals (专用分章): carve, deliver, activate, recall, archive, replace, check, export.
     #[command(subcommand)]
     Seal(crate::commands::seals::SealCommand),
+    /// Uniformity audit (四级四同、同级一致) of a scope as of a day: scores, rule counts,
+    /// findings with their evidence entries (table, json, csv or html).
+    Audit(crate::commands::audit::AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -442,6 +445,9 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Uniformity audit over a simulated province (≈ 1.5 M items as signed entries), on SQLite
+    /// or PostgreSQL: full audit time and peak memory, first and incremental cache refresh.
+    Audit(crate::commands::bench_audit::AuditBenchArgs),
     /// Append and apply item ops as signed entries on SQLite; compare with raw bounds.
     Ingest {
         /// Number of item ops per scenario.

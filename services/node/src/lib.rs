@@ -5,6 +5,7 @@
 //! re-implements a rule, signs outside `state::Node::write`, or writes SQL.
 
 pub mod api;
+pub mod audit_report;
 pub mod cli;
 pub mod client;
 pub mod clock;
@@ -53,6 +54,7 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Request(cmd) => commands::calendar::request(cmd).await,
         Command::Grant(cmd) => commands::grants::run(cmd).await,
         Command::Seal(cmd) => commands::seals::run(cmd).await,
+        Command::Audit(args) => commands::audit::run(args).await,
     }
 }
 

@@ -108,8 +108,10 @@ pub async fn run(
         }
         None => None,
     };
+    let audit = crate::api::audit::start_refresher(node.clone());
     shutdown.await;
     tracing::info!("shutting down: draining connections");
+    audit.abort();
     if let Some(tasks) = sync {
         tasks.stop();
     }

@@ -4,6 +4,7 @@
 //! counting. Handlers live in `items.rs` and `log.rs`; they call `Node` and the store, and never
 //! sign or write SQL themselves.
 
+pub mod audit;
 mod calendar;
 mod error;
 mod fed;
@@ -54,6 +55,7 @@ pub fn router(node: Node) -> Router {
         .merge(recon::routes())
         .merge(grants::routes())
         .merge(seals::routes())
+        .merge(audit::routes())
         .fallback(|| async { ApiError::not_found("该接口 / this API route") })
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(node.clone(), authorise_writes));

@@ -276,18 +276,18 @@ struct StatusTable {
 }
 
 /// A simulated node's log: its key and head.
-struct SimLog {
-    division: DivisionCode,
-    key: NodeKey,
-    head: Option<ChainHead>,
+pub(crate) struct SimLog {
+    pub(crate) division: DivisionCode,
+    pub(crate) key: NodeKey,
+    pub(crate) head: Option<ChainHead>,
 }
 
 impl SimLog {
-    fn new(division: &str) -> anyhow::Result<SimLog> {
+    pub(crate) fn new(division: &str) -> anyhow::Result<SimLog> {
         Ok(SimLog { division: DivisionCode::parse(division)?, key: NodeKey::generate()?, head: None })
     }
 
-    fn enrolment(&self, name: String) -> Enrolment {
+    pub(crate) fn enrolment(&self, name: String) -> Enrolment {
         Enrolment {
             division: self.division.clone(),
             tier: self.division.tier(),
@@ -305,7 +305,7 @@ impl SimLog {
 }
 
 /// Delivers `entries` to `node` as a child's push would, in batches; fails on any refusal.
-async fn deliver(node: &crate::state::Node, entries: Vec<UnverifiedEntry>) -> anyhow::Result<()> {
+pub(crate) async fn deliver(node: &crate::state::Node, entries: Vec<UnverifiedEntry>) -> anyhow::Result<()> {
     let mut it = entries.into_iter().peekable();
     while it.peek().is_some() {
         let batch: Vec<_> = it.by_ref().take(500).collect();

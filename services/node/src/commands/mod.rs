@@ -2,7 +2,9 @@
 //! API (one writer per node); `init`, offline `log verify` and offline `admin rebuild` work on
 //! the data directory itself.
 
+pub mod audit;
 pub mod bench;
+pub mod bench_audit;
 pub mod bench_fed;
 pub mod bench_grants;
 pub mod bench_recon;

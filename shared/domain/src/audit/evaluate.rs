@@ -60,7 +60,8 @@ struct Eval<'a> {
 impl<'a> Eval<'a> {
     fn new(input: &'a AuditInput, calendar: &'a Calendar) -> Eval<'a> {
         let mut below: HashMap<(&str, Tier), Vec<&DivisionCode>> = HashMap::new();
-        let known: HashMap<&str, &DivisionCode> = input.nodes.iter().map(|n| (n.division.as_str(), &n.division)).collect();
+        let known: HashMap<&str, &DivisionCode> =
+            input.nodes.iter().map(|n| (n.division.as_str(), &n.division)).collect();
         for n in &input.nodes {
             let mut up = n.division.parent();
             while let Some(a) = up {

@@ -1,0 +1,635 @@
+//! `quanze bench audit`: the uniformity audit (四级四同、同级一致) over a simulated province.
+//!
+//! A province data directory made as `quanze init` makes it (calendar included), on SQLite or on
+//! an empty PostgreSQL database, its clock set 120 days back: its own list, the enrolment of each
+//! city and one catalogue publication (city, county and township items, 20 working days to
+//! reconcile). Then the signed logs of the cities, counties and townships, each enrolled by its
+//! parent, each listing the catalogue items of its tier (adopted: same uniform elements, its own
+//! implementing body) and local items with a local legal basis, ten days after the publication.
+//! About 1 % violations are injected (renamed or missing catalogue items in some nodes, empty
+//! responsibilities, items outside the catalogue with no local basis); a node whose list matches
+//! the catalogue adopts it, the others leave their task open. Made node by node (never the whole
+//! province in memory) and delivered through the node's own ingest path, ancestors first: ingest
+//! rates. Then, each in its own child process so that its peak RSS is its own:
+//! a) the full audit of the province as of `--as-of` (facts from the entries, rules, report,
+//!    evidence hashes), phase by phase; b) the first refresh of the cached findings (everything
+//!    recomputed) and the cached audit; c) one more entry delivered (a county renames one item)
+//!    and the incremental refresh, with the partitions it recomputed.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeDelta, Utc};
+use quanze_domain::audit::{AuditReport, NodeFact, Scope, evaluate, is_local_citation};
+use quanze_domain::{CatalogueChange, Citation, DivisionCode, ItemPatch, Op, PowerItem, PubRef, Publication, Tier};
+use quanze_ledger::{SignedEntryWire, UnverifiedEntry, sign_entry};
+use quanze_store::Store;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::commands::bench_recon::{SimLog, deliver};
+use crate::config::{Config, Overrides};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuditBenchArgs {
+    /// Cities (at most 21: Sichuan's prefectures, with their real codes and names).
+    #[arg(long, default_value_t = 21)]
+    pub cities: usize,
+    /// Counties, spread over the cities.
+    #[arg(long, default_value_t = 183)]
+    pub counties: usize,
+    /// Townships, spread over the counties.
+    #[arg(long, default_value_t = 3000)]
+    pub townships: usize,
+    /// Run on this PostgreSQL database instead of SQLite; it must be empty (see --reset-database).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// First drop and recreate the `public` schema of --database-url (only if it holds a quanze store).
+    #[arg(long)]
+    pub reset_database: bool,
+    /// Working directory (default: a temporary one, removed at the end).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Day of the audit (default: today, China time).
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    /// Run one step in this process (prepare | full | refresh | incremental); used internally.
+    #[arg(long, hide = true)]
+    pub step: Option<String>,
+}
+
+const CITIES: &str = "510100成都市 510300自贡市 510400攀枝花市 510500泸州市 510600德阳市 510700绵阳市 510800广元市 \
+    510900遂宁市 511000内江市 511100乐山市 511300南充市 511400眉山市 511500宜宾市 511600广安市 511700达州市 \
+    511800雅安市 511900巴中市 512000资阳市 513200阿坝藏族羌族自治州 513300甘孜藏族自治州 513400凉山彝族自治州";
+/// The local regulation cited by the local items made from each of the 12 sample templates.
+const LOCAL_LAWS: &str = "《四川省食品小作坊、小经营店及摊贩管理条例》第十条|《四川省城乡规划条例》第四十条|\
+    《四川省安全生产条例》第二十条|《四川省环境保护条例》第三十条|《四川省道路运输条例》第十五条|《四川省消防条例》第二十五条|\
+    《四川省物业管理条例》第二十条|《四川省水资源条例》第二十二条|《四川省旅游条例》第十八条|\
+    《四川省城市市容和环境卫生管理条例》第十二条|《四川省野生植物保护条例》第十条|《四川省人口与计划生育条例》第十五条";
+/// Catalogue items per tier, and the province's own items.
+const CAT: [(Tier, usize); 3] = [(Tier::City, 1000), (Tier::County, 2000), (Tier::Township, 150)];
+const PROVINCE_ITEMS: usize = 2000;
+/// Share of nodes that list the catalogue carelessly and, in them, the rates of missing and of
+/// renamed catalogue items; in every node, the rates of local items with empty responsibilities
+/// and of extra items outside the catalogue with no local basis.
+const CARELESS: f64 = 0.2;
+const MISSING: f64 = 0.025;
+const RENAMED: f64 = 0.025;
+const INCOMPLETE: f64 = 0.005;
+const UNCATALOGUED: f64 = 0.005;
+
+fn cities() -> impl Iterator<Item = (&'static str, &'static str)> {
+    CITIES.split_whitespace().map(|s| s.split_at(6))
+}
+
+/// Indices of a tier's catalogue items (codes `{letters}{10000 + j}000`).
+fn catalogue_range(tier: Tier) -> Range<usize> {
+    let mut start = 0;
+    for (t, n) in CAT {
+        if t == tier {
+            return start..start + n;
+        }
+        start += n;
+    }
+    0..0
+}
+
+/// A node's own items: (first main number of their codes, count).
+fn local_family(tier: Tier) -> (usize, usize) {
+    match tier {
+        Tier::Province => (20_000, PROVINCE_ITEMS),
+        Tier::City => (30_000, 1000),
+        Tier::County => (40_000, 1000),
+        Tier::Township => (50_000, 150),
+    }
+}
+
+/// Item `j` of a family from the sample templates: code `{letters}{main + j}000`, a distinct name.
+fn item(templates: &[PowerItem], main: usize, j: usize, label: &str) -> PowerItem {
+    let mut item = templates[j % templates.len()].clone();
+    item.code = format!("{}{:05}000", item.category.letters(), main + j);
+    item.name = format!("{}（{label}第{}项）", item.name, j + 1);
+    item
+}
+
+/// The sample items with the implementing bodies of `name` (a township's government).
+fn templates(name: &str, tier: Tier) -> Vec<PowerItem> {
+    let mut t = quanze_domain::sample::sample_list(name);
+    if tier == Tier::Township {
+        t.iter_mut().for_each(|i| i.implementing_body = format!("{name}人民政府"));
+    }
+    t
+}
+
+fn renamed(name: &str) -> String {
+    name.replacen('（', "审批（", 1)
+}
+
+/// Deterministic per-node randomness (splitmix64).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// What was generated and injected.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Counts {
+    entries: u64,
+    items: u64,
+    renamed: u64,
+    missing: u64,
+    incomplete: u64,
+    uncatalogued: u64,
+    adopted: u64,
+    open_tasks: u64,
+}
+
+/// One node's list: the catalogue items of its tier and its own items, with violations
+/// injected; true when it matches the catalogue (it may adopt).
+fn node_list(name: &str, division: &DivisionCode, index: usize, counts: &mut Counts) -> (Vec<PowerItem>, bool) {
+    let tier = division.tier();
+    let t = templates(name, tier);
+    let mut rng = Rng(division.as_str().parse::<u64>().unwrap_or(0));
+    let careless = tier != Tier::Province && rng.next() < CARELESS;
+    let (mut items, mut matches) = (Vec::new(), true);
+    for j in catalogue_range(tier) {
+        let mut it = item(&t, 10_000, j, "目录");
+        let r = if careless { rng.next() } else { 1.0 };
+        if r < MISSING + RENAMED {
+            matches = false;
+            if r < MISSING {
+                counts.missing += 1;
+                continue;
+            }
+            it.name = renamed(&it.name);
+            counts.renamed += 1;
+        }
+        items.push(it);
+    }
+    let (main, n) = local_family(tier);
+    let local = tier != Tier::Province;
+    let mut extra = 0;
+    for j in 0..n {
+        let mut it = item(&t, main, j, if local { "地方" } else { "省级" });
+        if local {
+            it.basis = LOCAL_LAWS.split('|').nth(j % 12).map(Citation::parse_many).unwrap_or_default();
+        }
+        if rng.next() < INCOMPLETE {
+            it.responsibilities.clear();
+            counts.incomplete += 1;
+        }
+        items.push(it);
+        if local && rng.next() < UNCATALOGUED {
+            extra += 1;
+            let mut x = item(&t, 0, extra - 1, "自设");
+            x.code = format!("{}{:05}{extra:03}", x.category.letters(), 60_000 + index);
+            x.basis.retain(|c| !is_local_citation(c));
+            items.push(x);
+        }
+    }
+    counts.uncatalogued += extra as u64;
+    counts.items += items.len() as u64;
+    (items, matches)
+}
+
+/// The catalogue publication: every catalogue item, lean (uniform elements, body, time limit).
+fn publication(published: NaiveDate) -> Publication {
+    let mut changes = Vec::new();
+    for ((tier, _), prefix) in CAT.into_iter().zip(["市级", "县级", "乡镇"]) {
+        let t = templates(prefix, tier);
+        for j in catalogue_range(tier) {
+            let mut it = item(&t, 10_000, j, "目录");
+            (it.accountability, it.accountability_basis, it.supervision) = (vec![], vec![], vec![]);
+            (it.remedies, it.flow, it.risk_points) = (vec![], vec![], vec![]);
+            changes.push(CatalogueChange::Add { item: it, tiers: vec![tier] });
+        }
+    }
+    let year = published.year();
+    Publication {
+        doc_no: format!("川府办发〔{year}〕18号"),
+        title: format!("四川省市县乡权责清单通用目录（{year}年版）"),
+        published,
+        effective: published,
+        tiers: CAT.iter().map(|(t, _)| *t).collect(),
+        window: Default::default(),
+        changes,
+    }
+}
+
+/// The entry of c), signed but not delivered: (county, code, entry).
+type Extra = (String, String, SignedEntryWire);
+
+/// Makes the simulated logs node by node and hands them to the ingest in batches.
+struct Gen {
+    tx: mpsc::Sender<Vec<UnverifiedEntry>>,
+    buf: Vec<UnverifiedEntry>,
+    at: DateTime<Utc>,
+    pub_ref: PubRef,
+    counts: Counts,
+    index: usize,
+    extra: Option<Extra>,
+}
+
+impl Gen {
+    fn sign(&mut self, log: &mut SimLog, ops: Vec<Op>) -> anyhow::Result<()> {
+        self.at += TimeDelta::milliseconds(10);
+        let e = sign_entry(&log.key, &log.division, log.head.as_ref(), self.at, ops)?;
+        log.head = Some(e.head());
+        self.buf.push(UnverifiedEntry::new(e.bytes().to_vec(), *e.sig()));
+        self.counts.entries += 1;
+        if self.buf.len() >= 50 {
+            let batch = std::mem::take(&mut self.buf);
+            self.tx.blocking_send(batch).map_err(|_| anyhow::anyhow!("ingest stopped"))?;
+        }
+        Ok(())
+    }
+
+    /// A node's list in entries of 100 `item.add`, then its adoption if its list matches.
+    fn list(&mut self, log: &mut SimLog, name: &str) -> anyhow::Result<bool> {
+        self.index += 1;
+        let (items, matches) = node_list(name, &log.division.clone(), self.index, &mut self.counts);
+        let mut it = items.into_iter().peekable();
+        while it.peek().is_some() {
+            let ops = it.by_ref().take(100).map(Op::add).collect();
+            self.sign(log, ops)?;
+        }
+        if matches {
+            self.sign(log, vec![Op::ReconAdopt { publication: self.pub_ref.clone(), codes: vec![] }])?;
+            self.counts.adopted += 1;
+        } else {
+            self.counts.open_tasks += 1;
+        }
+        Ok(matches)
+    }
+
+    /// Enrols each `(code, name)` child of `parent`, one entry each.
+    fn enrol(&mut self, parent: &mut SimLog, children: Vec<(String, String)>) -> anyhow::Result<Vec<(SimLog, String)>> {
+        let enrol = |(code, name): (String, String)| {
+            let child = SimLog::new(&code)?;
+            self.sign(parent, vec![Op::Enroll { enrolment: child.enrolment(name.clone()) }])?;
+            Ok((child, name))
+        };
+        children.into_iter().map(enrol).collect()
+    }
+
+    /// Each city's enrolments of its counties and its list, then each county's enrolments of
+    /// its townships and its list, then its townships' lists: every log after its enrolment.
+    fn run(mut self, cities: Vec<(SimLog, String)>, a: &AuditBenchArgs) -> anyhow::Result<(Counts, Option<Extra>)> {
+        let share = |total: usize, parts: usize, i: usize| total / parts + usize::from(i < total % parts);
+        let mut county_index = 0;
+        for (c, (mut city, city_name)) in cities.into_iter().enumerate() {
+            let prefix = &city.division.as_str()[..4];
+            let names: Vec<_> = (1..=share(a.counties, a.cities, c))
+                .map(|k| (format!("{prefix}{k:02}"), format!("{city_name}第{k}县")))
+                .collect();
+            let counties = self.enrol(&mut city, names)?;
+            self.list(&mut city, &city_name)?;
+            for (mut county, county_name) in counties {
+                let div = county.division.to_string();
+                let n = share(a.townships, a.counties, county_index);
+                county_index += 1;
+                let towns = self.enrol(
+                    &mut county,
+                    (1..=n).map(|k| (format!("{div}{:03}", 100 + k), format!("{county_name}第{k}镇"))).collect(),
+                )?;
+                if self.list(&mut county, &county_name)? && self.extra.is_none() {
+                    let j = catalogue_range(Tier::County).start;
+                    let first = item(&templates(&county_name, Tier::County), 10_000, j, "目录");
+                    let patch = ItemPatch { name: Some(renamed(&first.name)), ..Default::default() };
+                    let op = Op::update(first.code.clone(), patch);
+                    let e = sign_entry(&county.key, &county.division, county.head.as_ref(), Utc::now(), vec![op])?;
+                    self.extra = Some((div, first.code, e.to_wire()));
+                }
+                for (mut town, town_name) in towns {
+                    self.list(&mut town, &town_name)?;
+                }
+            }
+            eprintln!("  {city_name}: {} entries, {} items so far", self.counts.entries, self.counts.items);
+        }
+        let rest = std::mem::take(&mut self.buf);
+        self.tx.blocking_send(rest).map_err(|_| anyhow::anyhow!("ingest stopped"))?;
+        Ok((self.counts, self.extra))
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Prepared {
+    counts: Counts,
+    province_entries: u64,
+    ingest_s: f64,
+    deliver_s: f64,
+    prepare_s: f64,
+    peak_mb: f64,
+    changed: String,
+}
+
+/// The province and its own writes (the parent set the clock back), then the simulated logs.
+async fn prepare(a: &AuditBenchArgs, p_dir: &Path) -> anyhow::Result<Prepared> {
+    let t0 = Instant::now();
+    let database_url = a.database_url.clone();
+    let args = crate::cli::NodeArgs { data_dir: p_dir.to_path_buf(), database_url, listen: None, node_url: None };
+    let province = DivisionCode::parse("510000")?;
+    crate::commands::init::make_root(&args, Tier::Province, province.clone(), "四川省", &Default::default()).await?;
+    let node = crate::server::open_node(&Config::load(p_dir, &Overrides::default())?).await?;
+    let mut counts = Counts::default();
+    let (own, _) = node_list("四川省", &province, 0, &mut counts);
+    for chunk in own.chunks(100) {
+        node.write(chunk.iter().cloned().map(Op::add).collect()).await?;
+    }
+    let mut cities_ = Vec::new();
+    for (code, name) in cities().take(a.cities) {
+        let log = SimLog::new(code)?;
+        node.write(vec![Op::Enroll { enrolment: log.enrolment(name.to_string()) }]).await?;
+        cities_.push((log, name.to_string()));
+    }
+    let entry = node.write(vec![Op::Publish { publication: publication(node.today()) }]).await?;
+    let province_entries = entry.seq(); // calendar years included
+    let pub_ref = PubRef { origin: province, seq: entry.seq(), hash: entry.hash().to_hex() };
+    eprintln!("prepare: province ready ({:.1} s); generating and delivering the simulated logs", secs(t0));
+
+    let (tx, mut rx) = mpsc::channel(4);
+    let at = node.clock().now() + TimeDelta::days(10);
+    let generator = Gen { tx, buf: Vec::new(), at, pub_ref, counts, index: 0, extra: None };
+    let shape = a.clone();
+    let t1 = Instant::now();
+    let worker = tokio::task::spawn_blocking(move || generator.run(cities_, &shape));
+    let mut deliver_s = 0.0;
+    while let Some(batch) = rx.recv().await {
+        let t = Instant::now();
+        deliver(&node, batch).await?;
+        deliver_s += secs(t);
+    }
+    let (counts, extra) = worker.await??;
+    let ingest_s = secs(t1);
+    let (county, code, wire) = extra.context("no county adopted: no entry for c)")?;
+    std::fs::write(p_dir.join("bench-extra-entry.json"), serde_json::to_vec(&wire)?)?;
+    node.store().close().await;
+    let changed = format!("county {county} renames its item {code} (`item.update`, name only)");
+    Ok(Prepared { counts, province_entries, ingest_s, deliver_s, prepare_s: secs(t0), peak_mb: peak_mb(), changed })
+}
+
+/// One child step's measurements: (what, seconds, note) rows, findings per rule, peak RSS.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Step {
+    rows: Vec<(String, f64, String)>,
+    rules: BTreeMap<String, u64>,
+    peak_mb: f64,
+}
+
+impl Step {
+    /// A row; its note ends with the process's peak RSS so far (where the peak was reached).
+    fn row(&mut self, what: &str, secs: f64, note: String) {
+        let sep = if note.is_empty() { "" } else { "; " };
+        self.rows.push((what.to_string(), secs, format!("{note}{sep}peak RSS so far {:.0} MB", peak_mb())));
+    }
+}
+
+fn secs(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64()
+}
+
+fn peak_mb() -> f64 {
+    crate::rss::peak_rss_bytes().unwrap_or(0) as f64 / 1_048_576.0
+}
+
+async fn timed<T>(f: impl Future<Output = Result<T, quanze_store::StoreError>>) -> anyhow::Result<(T, f64)> {
+    let t = Instant::now();
+    let v = f.await?;
+    Ok((v, secs(t)))
+}
+
+/// a), b) or c), in this (child) process.
+async fn run_step(step: &str, p_dir: &Path, as_of: NaiveDate) -> anyhow::Result<Step> {
+    let config = Config::load(p_dir, &Overrides::default())?;
+    let store = Store::open(&config.database()).await?;
+    let extra = [NodeFact { division: config.division.clone(), name: config.name.clone() }];
+    let scope = Scope::Division(config.division.clone());
+    let mut s = Step::default();
+    let t0 = Instant::now();
+    match step {
+        "full" => {
+            // As the API's full path does: the input lives until the report is built.
+            let mut report = {
+                let (input, t) = timed(store.audit_input(&scope, as_of, &extra)).await?;
+                let calendar = store.calendar().await?;
+                let (items, nodes, reqs) = (input.items.len(), input.nodes.len(), input.requirements.len());
+                s.row(
+                    "audit_input (facts as of the day)",
+                    t,
+                    format!("{items} items, {nodes} nodes, {reqs} requirements"),
+                );
+                let t = Instant::now();
+                let ev = evaluate(&input, &calendar, Some(as_of))?;
+                s.row("evaluate (rules A01–A10)", secs(t), format!("{} findings", ev.findings.len()));
+                let t = Instant::now();
+                let report = AuditReport::build(&scope, as_of, &input.nodes, ev);
+                s.row("AuditReport::build", secs(t), format!("{} node lines", report.nodes.len()));
+                report
+            };
+            let (_, t) = timed(store.fill_evidence_hashes(&mut report.findings)).await?;
+            s.row("fill_evidence_hashes", t, String::new());
+            s.rules = report.rules.iter().map(|r| (r.id.clone(), r.findings)).collect();
+            let note = format!("**{} findings**", report.findings.len());
+            s.row("**full audit, total**", secs(t0), note);
+        }
+        "refresh" => {
+            let (stats, t) = timed(store.audit_refresh(&extra)).await?;
+            s.row("first audit_refresh (everything recomputed)", t, format!("{stats:?}"));
+            // Resets VmHWM (Linux `clear_refs` 5) to the current RSS, which still holds what the
+            // allocator kept from the refresh: the peak below is its own only above that.
+            let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+            let before = crate::rss::current_rss_bytes().unwrap_or(0) / 1_048_576;
+            let (ev, t) = timed(store.audit_cached(&|_| true, as_of)).await?;
+            let (f, u) = (ev.findings.len(), ev.units.checked.len());
+            let rss = if reset { format!("RSS before it {before} MB, peak reset there") } else { String::new() };
+            s.row("audit_cached, whole province", t, format!("{f} findings, {u} unit rows; {rss}"));
+        }
+        "incremental" => {
+            let node = crate::server::open_node(&config).await?;
+            let wire: SignedEntryWire = serde_json::from_slice(&std::fs::read(p_dir.join("bench-extra-entry.json"))?)?;
+            let t = Instant::now();
+            deliver(&node, vec![wire.into_unverified().context("bad saved entry")?]).await?;
+            s.row("deliver one more entry (`item.update`)", secs(t), String::new());
+            let (stats, t) = timed(store.audit_refresh(&extra)).await?;
+            s.row("incremental audit_refresh", t, format!("{stats:?}"));
+            let (ev, t) = timed(store.audit_cached(&|_| true, as_of)).await?;
+            s.row("audit_cached after it", t, format!("{} findings", ev.findings.len()));
+        }
+        other => bail!("unknown step {other}"),
+    }
+    s.peak_mb = peak_mb();
+    store.close().await;
+    Ok(s)
+}
+
+pub async fn run(a: AuditBenchArgs) -> anyhow::Result<()> {
+    if !(1..=cities().count()).contains(&a.cities) || a.counties < a.cities || a.counties > a.cities * 99 {
+        bail!("--cities 应为 1–21，每市 1–99 个县 / --cities 1..=21, 1..=99 counties per city");
+    }
+    if a.townships < a.counties || a.townships > a.counties * 899 {
+        bail!("每县应有 1–899 个乡镇 / 1..=899 townships per county");
+    }
+    let tmp = tempfile::tempdir()?;
+    let root = a.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let p_dir = root.join("510000");
+    let today = crate::clock::process_clock().today();
+    let as_of = a.as_of.unwrap_or(today);
+    if let Some(step) = &a.step {
+        let out = match step.as_str() {
+            "prepare" => serde_json::to_string(&prepare(&a, &p_dir).await?)?,
+            other => serde_json::to_string(&run_step(other, &p_dir, as_of).await?)?,
+        };
+        println!("{out}");
+        return Ok(());
+    }
+    if p_dir.exists() {
+        bail!("{} 已存在，请先删除 / exists already: delete it first", p_dir.display());
+    }
+    if let Some(url) = &a.database_url {
+        check_database(url, a.reset_database).await?;
+    }
+    std::fs::create_dir_all(&root)?;
+    let backend = if a.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let shape = format!("--cities {} --counties {} --townships {}", a.cities, a.counties, a.townships);
+    let mut base: Vec<String> = vec!["--dir".into(), root.display().to_string(), "--as-of".into(), as_of.to_string()];
+    base.extend(shape.split(' ').map(String::from));
+    base.extend(a.database_url.iter().flat_map(|u| ["--database-url".to_string(), u.clone()]));
+    let start = (today - Days::new(120)).to_string();
+    eprintln!("bench audit on {backend}: preparing the province in {} (clock at {start})", p_dir.display());
+    let prep: Prepared = child(Some(&start), "prepare", &base).await?;
+    eprintln!("ingest done in {:.1} s; a) full audit", prep.ingest_s);
+    let full: Step = child(None, "full", &base).await?;
+    eprintln!("b) first refresh and cached audit");
+    let refresh: Step = child(None, "refresh", &base).await?;
+    eprintln!("c) one more entry and the incremental refresh");
+    let inc: Step = child(None, "incremental", &base).await?;
+    let size_mb = storage_mb(&p_dir, a.database_url.as_deref()).await.unwrap_or(0.0);
+
+    let c = &prep.counts;
+    let db = if a.database_url.is_some() { " --database-url postgres://…" } else { "" };
+    let (nodes, sim_items, entries) =
+        (1 + a.cities + a.counties + a.townships, c.items - PROVINCE_ITEMS as u64, c.entries);
+    let (all_entries, cat, machine) =
+        (entries + prep.province_entries, CAT.map(|t| t.1.to_string()).join("/"), machine());
+    let (ingest, node_rate) = (prep.ingest_s, sim_items as f64 / prep.deliver_s);
+    let (entry_rate, item_rate) = (entries as f64 / ingest, sim_items as f64 / ingest);
+    println!("\n| step | seconds | result |\n|---|---:|---|");
+    println!("| command | | `quanze bench audit {shape} --as-of {as_of}{db}` |");
+    println!("| machine, date, backend | | {machine}; {today}; **{backend}** |");
+    println!(
+        "| simulated province | | {nodes} nodes (1 + {} + {} + {}); **{} items** in {all_entries} signed entries; \
+         catalogue of city/county/township items {cat}; database {size_mb:.0} MB |",
+        a.cities, a.counties, a.townships, c.items
+    );
+    println!(
+        "| injected violations | | {} renamed and {} missing catalogue items, {} with empty responsibilities, {} outside \
+         the catalogue with no local basis; {} nodes adopted, {} left their task open |",
+        c.renamed, c.missing, c.incomplete, c.uncatalogued, c.adopted, c.open_tasks
+    );
+    println!(
+        "| ingest of the simulated logs (generated, signed, delivered through `Node::ingest`) | {ingest:.1} | \
+         **{entry_rate:.0} entries/s, {item_rate:.0} items/s** ({entries} entries, {sim_items} items); {:.1} s inside \
+         `Node::ingest` ({node_rate:.0} items/s); preparation in all {:.1} s, peak RSS {:.0} MB |",
+        prep.deliver_s, prep.prepare_s, prep.peak_mb
+    );
+    for (label, step) in [("a)", &full), ("b)", &refresh), ("c)", &inc)] {
+        for (what, secs, note) in &step.rows {
+            println!("| {label} {what} | {secs:.3} | {note} |");
+        }
+    }
+    let injected =
+        [("A01", c.renamed), ("A02", c.missing), ("A03", c.uncatalogued), ("A06", c.open_tasks), ("A10", c.incomplete)];
+    let per_rule: Vec<String> = full
+        .rules
+        .iter()
+        .map(|(r, n)| {
+            let expected = injected.iter().find(|i| i.0 == r).map_or(0, |i| i.1);
+            format!("{r} {n} ({expected})")
+        })
+        .collect();
+    println!("| a) findings per rule (injected) | | {} |", per_rule.join(", "));
+    println!("| c) the entry | | {} |", prep.changed);
+    let (total, peak) = (full.rows.last().map_or(0.0, |r| r.1), full.peak_mb);
+    let verdict = if total < 10.0 && peak < 2048.0 { "meets" } else { "misses" };
+    println!(
+        "\nFull audit of {} items on {backend}: {total:.1} s, peak RSS {peak:.0} MB — {verdict} the target (< 10 s, < 2 GB).",
+        c.items
+    );
+    Ok(())
+}
+
+/// Runs one step in a child process (its clock at `now` when given); its last stdout line is JSON.
+async fn child<T: for<'de> Deserialize<'de>>(now: Option<&str>, step: &str, base: &[String]) -> anyhow::Result<T> {
+    let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
+    cmd.args(now.map(|n| ["--now", n]).iter().flatten()).args(["bench", "audit", "--step", step]).args(base);
+    // Not `output()`: tokio's captures stderr too, and the child's progress belongs on ours.
+    let (out, err) = (std::process::Stdio::piped(), std::process::Stdio::inherit());
+    let out = cmd.env_remove("QUANZE_NOW").stdout(out).stderr(err).spawn()?.wait_with_output().await?;
+    if !out.status.success() {
+        bail!("bench audit step {step} failed ({})", out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(serde_json::from_str(text.lines().last().context("bench child printed nothing")?)?)
+}
+
+/// Refuses a PostgreSQL database that holds tables, unless `reset` and they are a quanze store.
+async fn check_database(url: &str, reset: bool) -> anyhow::Result<()> {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'")
+            .fetch_all(&pool)
+            .await?;
+    if !tables.is_empty() && !reset {
+        bail!(
+            "数据库不为空（{n} 个表），基准测试需要空数据库 / the database holds {n} tables: the benchmark needs an empty \
+             database. If it holds only a previous run of this benchmark, add --reset-database to drop and recreate its \
+             `public` schema; never point the benchmark at a database that holds anything else (e.g. the tests' one).",
+            n = tables.len()
+        );
+    }
+    if !tables.is_empty() {
+        if !tables.iter().any(|t| t == "store_meta") {
+            bail!("数据库中的表不是 quanze 的，不删除 / the tables are not a quanze store's: not dropped");
+        }
+        eprintln!("--reset-database: dropping and recreating the public schema");
+        sqlx::raw_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public").execute(&pool).await?;
+    }
+    pool.close().await;
+    Ok(())
+}
+
+/// Size of the node's database: the files in its data directory, or the PostgreSQL database.
+async fn storage_mb(p_dir: &Path, url: Option<&str>) -> anyhow::Result<f64> {
+    let bytes = match url {
+        Some(url) => {
+            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
+            let b: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(&pool).await?;
+            pool.close().await;
+            b as u64
+        }
+        None => std::fs::read_dir(p_dir)?.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum(),
+    };
+    Ok(bytes as f64 / 1_048_576.0)
+}
+
+/// CPU model, cores and memory, from /proc.
+fn machine() -> String {
+    let read = |f: &str, key: &str| {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        text.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+    };
+    let model = read("/proc/cpuinfo", "model name").unwrap_or_else(|| "?".into());
+    let kib: f64 =
+        read("/proc/meminfo", "MemTotal").and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0.0);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{model}, {cores} cores, {:.1} GB RAM", kib / 1_048_576.0)
+}
