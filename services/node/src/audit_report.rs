@@ -65,7 +65,7 @@ pub fn render_csv(report: &AuditReport) -> String {
             differences,
             evidence,
         ];
-        w.write_record(row.map(guard_formula)).expect("writing to memory cannot fail");
+        w.write_record(row.map(quanze_domain::import::escape_formula)).expect("writing to memory cannot fail");
     }
     let bytes = w.into_inner().expect("writing to memory cannot fail");
     String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
@@ -310,12 +310,6 @@ fn sorted_nodes(report: &AuditReport) -> Vec<&NodeSummary> {
 
 fn node_index(report: &AuditReport) -> BTreeMap<&DivisionCode, &NodeSummary> {
     report.nodes.iter().map(|n| (&n.division, n)).collect()
-}
-
-/// Cells that a spreadsheet would read as a formula get a leading `'` (CSV injection guard, the
-/// same rule as the item export's; tab and carriage return too, as OWASP advises).
-fn guard_formula(cell: String) -> String {
-    if cell.trim_start_matches('\'').starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell }
 }
 
 /// HTML-escapes text for element content and quoted attribute values.

@@ -187,8 +187,3 @@ pub(crate) async fn audit_cached(
     }
     Ok(out)
 }
-
-/// Nodes known now (for the cached report's node list).
-pub(crate) async fn audit_known_nodes(pool: &Pool<Db>, as_of: chrono::NaiveDate, extra: &[NodeFact]) -> Result<Vec<NodeFact>, StoreError> {
-    audit_nodes(pool, as_of, extra).await
-}

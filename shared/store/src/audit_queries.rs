@@ -115,7 +115,7 @@ fn division(text: &str) -> Result<DivisionCode, StoreError> {
 
 /// Nodes known on `as_of`: the trust root, every division enrolled by an entry of that day or
 /// before, and `extra` (the node itself, with its configured name).
-async fn audit_nodes(pool: &Pool<Db>, as_of: chrono::NaiveDate, extra: &[NodeFact]) -> Result<Vec<NodeFact>, StoreError> {
+pub(crate) async fn audit_nodes(pool: &Pool<Db>, as_of: chrono::NaiveDate, extra: &[NodeFact]) -> Result<Vec<NodeFact>, StoreError> {
     let mut nodes: BTreeMap<String, NodeFact> = BTreeMap::new();
     for n in extra {
         nodes.insert(n.division.to_string(), n.clone());

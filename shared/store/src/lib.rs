@@ -371,7 +371,7 @@ impl Store {
         as_of: chrono::NaiveDate,
         extra: &[quanze_domain::audit::NodeFact],
     ) -> Result<Vec<quanze_domain::audit::NodeFact>, StoreError> {
-        on_backend!(self, audit_known_nodes(as_of, extra))
+        on_backend!(self, audit_nodes(as_of, extra))
     }
 
     pub async fn snapshot(&self) -> Result<Vec<String>, StoreError> {

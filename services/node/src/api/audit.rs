@@ -119,7 +119,7 @@ async fn audit(State(node): State<Node>, QueryParams(q): QueryParams<AuditQuery>
         Source::Cache => "cache",
         Source::Full => "full",
     };
-    let response = match format {
+    let mut response = match format {
         "csv" => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -136,7 +136,6 @@ async fn audit(State(node): State<Node>, QueryParams(q): QueryParams<AuditQuery>
             axum::Json(value).into_response()
         }
     };
-    let mut response = response;
     if let Ok(v) = header::HeaderValue::from_str(source) {
         response.headers_mut().insert("x-quanze-audit-source", v);
     }

@@ -28,7 +28,7 @@ use crate::list::{RowError, RowWarning, validate_rows};
 pub use catalogue_csv::parse_catalogue_csv;
 pub use grant_csv::parse_grant_csv;
 pub use json::items_to_json;
-pub use sheet::items_to_csv;
+pub use sheet::{escape_formula, items_to_csv};
 
 /// The file formats an import accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

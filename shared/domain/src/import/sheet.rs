@@ -212,8 +212,9 @@ fn build_item(row: usize, columns: &[Column], record: &StringRecord, errors: &mu
     item
 }
 
-/// Characters that make a spreadsheet read a cell as a formula.
-const FORMULA_START: [char; 4] = ['=', '+', '-', '@'];
+/// Characters that make a spreadsheet read a cell as a formula (tab and carriage return too, as
+/// OWASP's CSV-injection advice lists them).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// Written cells that would start a formula get a leading `'` (CSV injection guard: items come
 /// from peers and end up in an official's Excel); reading removes it again. Cells already
@@ -222,7 +223,9 @@ fn needs_guard(cell: &str) -> bool {
     cell.trim_start_matches('\'').starts_with(FORMULA_START)
 }
 
-fn escape_formula(cell: String) -> String {
+/// A cell as written to a spreadsheet: with a leading `'` when it would start a formula. Every
+/// CSV the project writes from peers' data goes through this.
+pub fn escape_formula(cell: String) -> String {
     if needs_guard(&cell) { format!("'{cell}") } else { cell }
 }
 
