@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod audit_report;
+pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod clock;

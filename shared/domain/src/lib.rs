@@ -40,5 +40,6 @@ pub use item::{Citation, Field, FieldError, FlowStep, ItemPatch, ItemStatus, Pow
 pub use list::{RowError, RowWarning, validate_batch, validate_rows};
 pub use ops::{Enrolment, Op, RuleError, apply_item_op};
 pub use recon::{Progress, ReconError, Resolution, TaskStatus};
+pub use requests::roles::{Actor, Role};
 pub use requests::{Filing, FilingError, Trigger};
 pub use tier::Tier;

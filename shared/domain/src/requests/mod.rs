@@ -2,8 +2,11 @@
 //! and whether an application came late.
 //!
 //! Owns the six triggers of an adjustment, the filing record a node writes to its log, the
-//! node's policy (its application window) and the lateness rule. The approval workflow that
-//! follows a filing is not here. No clock, no storage.
+//! node's policy (its application window) and the lateness rule. The roles of a node's people
+//! are `roles.rs`; the approval workflow that follows a filing is `workflow.rs`. No clock, no
+//! storage.
+
+pub mod roles;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
