@@ -259,7 +259,7 @@ async fn a_filing_after_the_window_is_listed_late_in_working_days() {
         "summary": "《食品经营许可和备案管理办法》修改，调整食品经营许可的申请材料",
         "codes": ["XK00035000"]
     });
-    let created = province.post_json("/api/v1/requests", &filing).await.expect(201);
+    let created = province.post_json("/api/v1/filings", &filing).await.expect(201);
     let request = &created["request"];
     assert_eq!(request["filed_on"], "2025-03-12", "dated by the node's clock: {created}");
     assert_eq!(request["due"], "2025-03-10");
@@ -292,30 +292,30 @@ async fn a_filing_after_the_window_is_listed_late_in_working_days() {
     let before = province.snapshot().await;
     let future =
         json!({"department": "区市场监管局", "trigger": "other", "trigger_date": "2025-03-13", "summary": "未来"});
-    let body = province.post_json("/api/v1/requests", &future).await.expect_error(422, "BAD_FILING");
+    let body = province.post_json("/api/v1/filings", &future).await.expect_error(422, "BAD_FILING");
     assert!(body["message"].as_str().unwrap_or("").contains("2025-03-13"), "{body}");
     TestNode::assert_unchanged(&before, &province.snapshot().await, "a filing triggered after today");
     let blank = json!({"department": " ", "trigger": "other", "trigger_date": "2025-03-03", "summary": "x"});
-    province.post_json("/api/v1/requests", &blank).await.expect_error(422, "BAD_FILING");
+    province.post_json("/api/v1/filings", &blank).await.expect_error(422, "BAD_FILING");
     let out = province
         .cli(["request", "file", "--department", "区市场监管局", "--trigger", "whim", "--trigger-date", "2025-03-03"])
         .await;
     assert!(!out.status.success(), "{}", describe(&out));
 
-    let all = province.get("/api/v1/requests").await.expect(200);
+    let all = province.get("/api/v1/filings").await.expect(200);
     let rows = all["requests"].as_array().expect("requests");
     assert_eq!(rows.len(), 2, "{all}");
     assert!(all.get("calendar_error").is_none(), "{all}");
     assert_eq!(rows[1]["codes"], json!(["XK1", "XK2"]));
     assert_eq!(rows[1]["late"], false);
-    let late = province.get("/api/v1/requests?late=true").await.expect(200);
+    let late = province.get("/api/v1/filings?late=true").await.expect(200);
     let late_rows = late["requests"].as_array().expect("requests");
     assert_eq!(late_rows.len(), 1, "{late}");
     assert_eq!(late_rows[0]["seq"], late_seq);
     assert_eq!(late_rows[0]["late_days"], 2);
-    let on_time = province.get("/api/v1/requests?late=false").await.expect(200);
+    let on_time = province.get("/api/v1/filings?late=false").await.expect(200);
     assert_eq!(on_time["requests"].as_array().map(Vec::len), Some(1), "{on_time}");
-    province.get("/api/v1/requests?late=maybe").await.expect_error(400, "BAD_QUERY");
+    province.get("/api/v1/filings?late=maybe").await.expect_error(400, "BAD_QUERY");
 
     let out = province.cli(["request", "list", "--late"]).await;
     assert!(out.status.success(), "{}", describe(&out));
@@ -337,15 +337,15 @@ async fn filings_without_a_calendar_are_listed_with_the_reason() {
     node.get("/api/v1/calendar/workday?date=2025-10-01").await.expect_error(422, "CALENDAR_YEAR_MISSING");
 
     let filing = json!({"department": "县司法局", "trigger": "restructuring", "trigger_date": "2025-03-03", "summary": "机构改革"});
-    let created = node.post_json("/api/v1/requests", &filing).await.expect(201);
+    let created = node.post_json("/api/v1/filings", &filing).await.expect(201);
     assert!(created["request"]["due"].is_null(), "{created}");
-    let all = node.get("/api/v1/requests").await.expect(200);
+    let all = node.get("/api/v1/filings").await.expect(200);
     let rows = all["requests"].as_array().expect("requests");
     assert_eq!(rows.len(), 1, "listed anyway: {all}");
     assert!(rows[0]["due"].is_null() && rows[0]["late"].is_null(), "{all}");
     assert!(all["calendar_error"].as_str().is_some_and(|e| e.contains("2025")), "{all}");
     // Unknown lateness is shown whatever the filter.
-    assert_eq!(node.get("/api/v1/requests?late=true").await.expect(200)["requests"].as_array().map(Vec::len), Some(1));
+    assert_eq!(node.get("/api/v1/filings?late=true").await.expect(200)["requests"].as_array().map(Vec::len), Some(1));
 
     let out = node.cli(["request", "list"]).await;
     assert!(out.status.success(), "{}", describe(&out));

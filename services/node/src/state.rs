@@ -194,6 +194,13 @@ impl Node {
         crate::federation::wire::SignedHeads::sign(statement, &writer.key)
     }
 
+    /// Signs a statement that is not a log entry (e.g. the public list's digest) with the
+    /// current key; 128 hex digits.
+    pub async fn sign_statement(&self, bytes: &[u8]) -> String {
+        let writer = self.inner.writer.lock().await;
+        writer.key.sign_statement(bytes)
+    }
+
     /// Rotates this node's key: the new key is written beside the old one (`node.key.next`),
     /// announced by an entry signed with the old key, then moved into place.
     pub async fn rotate_own_key(&self) -> anyhow::Result<VerifiedEntry> {

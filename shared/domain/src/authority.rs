@@ -74,7 +74,9 @@ pub fn authorise(origin: &DivisionCode, seq: u64, op: &Op) -> Result<(), Authori
         | Op::ReconDeviate { .. }
         | Op::ReconNotApplicable { .. }
         | Op::Policy { .. }
-        | Op::RequestFile { .. } => Ok(()),
+        | Op::RequestFile { .. }
+        | Op::RequestSubmit { .. }
+        | Op::RequestStep { .. } => Ok(()),
         Op::GrantIssue { batch } => {
             if &batch.grantee == origin || !batch.grantee.is_within(origin) {
                 return Err(AuthorityError::GrantNotBelow { origin: origin.clone(), grantee: batch.grantee.clone() });

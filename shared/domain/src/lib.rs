@@ -41,5 +41,9 @@ pub use list::{RowError, RowWarning, validate_batch, validate_rows};
 pub use ops::{Enrolment, Op, RuleError, apply_item_op};
 pub use recon::{Progress, ReconError, Resolution, TaskStatus};
 pub use requests::roles::{Actor, Role};
+pub use requests::workflow::{
+    Attachment, Change, Decision, Outcome, Proposal, ProposalProblem, RequestKind, RequestState, Stage, Status,
+    WorkflowError,
+};
 pub use requests::{Filing, FilingError, Trigger};
 pub use tier::Tier;

@@ -14,6 +14,8 @@ use crate::division::DivisionCode;
 use crate::grants::{Extension, GrantBatch, GrantError, GrantRef, Seal};
 use crate::item::{FieldError, ItemPatch, ItemStatus, PowerItem};
 use crate::recon::ReconError;
+use crate::requests::roles::Actor;
+use crate::requests::workflow::{Decision, Proposal, Stage, WorkflowError};
 use crate::requests::{Filing, FilingError};
 use crate::tier::Tier;
 
@@ -111,6 +113,20 @@ pub enum Op {
     /// A department filed an adjustment request (调整申请) with the origin.
     #[serde(rename = "request.file")]
     RequestFile { filing: Filing },
+    /// A department clerk files an adjustment request through the workflow (`request` absent:
+    /// a new request, whose id is this entry's seq), or re-files a returned one (`request`: its
+    /// id).
+    #[serde(rename = "request.submit")]
+    RequestSubmit {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<u64>,
+        proposal: Proposal,
+        actor: Actor,
+    },
+    /// A reviewer's decision on a request at a stage. The approval of the last stage is followed,
+    /// in the same entry, by exactly the proposal's item ops.
+    #[serde(rename = "request.step")]
+    RequestStep { request: u64, stage: Stage, decision: Decision, comment: String, actor: Actor },
     /// A grant batch (赋权): the origin lets a node of its subtree exercise items of its list.
     #[serde(rename = "grant.issue")]
     GrantIssue { batch: GrantBatch },
@@ -181,6 +197,8 @@ impl Op {
             Op::ReconNotApplicable { .. } => "recon.not_applicable",
             Op::Policy { .. } => "node.policy",
             Op::RequestFile { .. } => "request.file",
+            Op::RequestSubmit { .. } => "request.submit",
+            Op::RequestStep { .. } => "request.step",
             Op::GrantIssue { .. } => "grant.issue",
             Op::GrantAccept { .. } => "grant.accept",
             Op::GrantRevoke { .. } => "grant.revoke",
@@ -241,6 +259,16 @@ pub enum RuleError {
     Filing(#[from] FilingError),
     #[error(transparent)]
     Grant(#[from] GrantError),
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    #[error("申请 {0} 不存在 / no such request")]
+    NoSuchRequest(u64),
+    #[error("一个条目只能提出一项申请 / one request per entry")]
+    TwoRequestsInOneEntry,
+    #[error(
+        "申请 {0} 的发布条目应紧随同意之后载明且仅载明申请的事项变更 / the publishing entry must carry exactly the request's item ops"
+    )]
+    PublicationMismatch(u64),
     #[error("事项 “{0}” 由赋权取得，只能由赋权方调整或收回 / a granted item is changed by its grantor only")]
     GrantedItem(String),
 }

@@ -19,8 +19,9 @@ use quanze_domain::{DivisionCode, PowerItem};
 use quanze_ledger::{ChainHead, PublicKey, UnverifiedEntry, VerifiedEntry};
 
 pub use types::{
-    CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, GrantEventRow, GrantRow, InviteRow, ItemFilter,
-    ItemRow, KeyLookup, Page, PublicationRow, RefreshStats, RefusalRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
+    AttachmentRow, CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, GrantEventRow, GrantRow,
+    InviteRow, ItemFilter, ItemHistoryRow, ItemRow, KeyLookup, Page, PublicationRow, RefreshStats, RefusalRow,
+    RequestRow, RequestStepRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
 };
 
 /// The format marker written by the first migration; a database without it is not ours.
@@ -281,6 +282,45 @@ impl Store {
     /// Adjustment requests filed with `node`.
     pub async fn filings(&self, node: &DivisionCode) -> Result<Vec<FilingRow>, StoreError> {
         on_backend!(self, filings(node.as_str()))
+    }
+
+    /// A node's workflow requests, newest first, optionally by status and department.
+    pub async fn requests(
+        &self,
+        node: &DivisionCode,
+        status: Option<&str>,
+        department: Option<&str>,
+    ) -> Result<Vec<RequestRow>, StoreError> {
+        on_backend!(self, requests(node.as_str(), status, department))
+    }
+
+    /// One workflow request with its trace.
+    pub async fn request(
+        &self,
+        node: &DivisionCode,
+        id: u64,
+    ) -> Result<Option<(RequestRow, Vec<RequestStepRow>)>, StoreError> {
+        on_backend!(self, request(node.as_str(), id))
+    }
+
+    /// Keeps an uploaded attachment (node-local; the log cites its SHA-256).
+    pub async fn put_attachment(&self, meta: &AttachmentRow, data: &[u8]) -> Result<(), StoreError> {
+        on_backend!(self, put_attachment(meta, data))
+    }
+
+    /// An attachment's description and bytes.
+    pub async fn attachment(&self, sha256: &str) -> Result<Option<(AttachmentRow, Vec<u8>)>, StoreError> {
+        on_backend!(self, attachment(sha256))
+    }
+
+    /// Whether a published request of `node` cites the attachment.
+    pub async fn attachment_published(&self, node: &DivisionCode, sha256: &str) -> Result<bool, StoreError> {
+        on_backend!(self, attachment_published(node.as_str(), sha256))
+    }
+
+    /// Every version of an item of a list, with the request that published it.
+    pub async fn item_history(&self, node: &DivisionCode, code: &str) -> Result<Vec<ItemHistoryRow>, StoreError> {
+        on_backend!(self, item_history(node.as_str(), code))
     }
 
     /// Every grant batch held (headers), by issue date.

@@ -38,6 +38,7 @@ async fn begin_write(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, D
 include!("queries.rs");
 include!("fed_queries.rs");
 include!("recon_queries.rs");
+include!("request_queries.rs");
 include!("grant_queries.rs");
 include!("audit_queries.rs");
 include!("audit_cache_queries.rs");

@@ -104,6 +104,12 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
             }
             Op::Policy { request_window } => apply_policy(tx, entry, index, request_window).await?,
             Op::RequestFile { filing } => apply_filing(tx, entry, index, filing).await?,
+            Op::RequestSubmit { request, proposal, actor } => {
+                apply_request_submit(tx, entry, index, *request, proposal, actor).await?
+            }
+            Op::RequestStep { request, stage, decision, comment, actor } => {
+                apply_request_step(tx, entry, index, *request, *stage, *decision, comment, actor).await?
+            }
             Op::GrantIssue { .. }
             | Op::GrantAccept { .. }
             | Op::GrantRevoke { .. }
@@ -278,6 +284,7 @@ pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u
     clear_recon_projections(&mut tx).await?;
     clear_grant_projections(&mut tx).await?;
     clear_audit_projections(&mut tx).await?;
+    clear_request_projections(&mut tx).await?;
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
     let mut offset = 0i64;
     let mut replayed = 0u64;
@@ -332,6 +339,7 @@ pub(crate) async fn snapshot(pool: &Pool<Db>) -> Result<Vec<String>, StoreError>
     recon_snapshot(pool, &mut out).await?;
     grant_snapshot(pool, &mut out).await?;
     audit_snapshot(pool, &mut out).await?;
+    request_snapshot(pool, &mut out).await?;
     Ok(out)
 }
 

@@ -297,3 +297,74 @@ pub struct RefreshStats {
     /// Everything was recomputed (first refresh, or an op that changes nodes, calendar or catalogue).
     pub full: bool,
 }
+
+/// An adjustment request of the workflow, as its entries have made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRow {
+    pub node: String,
+    /// The seq of the entry that first filed it.
+    pub id: u64,
+    pub revision: u32,
+    pub status: quanze_domain::Status,
+    /// The stage waiting for a decision (under review), else the stage that acted last.
+    pub stage: quanze_domain::Stage,
+    pub route: Vec<quanze_domain::Stage>,
+    pub filer: quanze_domain::Actor,
+    pub filed_on: chrono::NaiveDate,
+    /// The node's filing window when it was first filed.
+    pub window: quanze_domain::calendar::Window,
+    pub proposal: quanze_domain::Proposal,
+    pub last_seq: u64,
+    pub published_seq: Option<u64>,
+}
+
+impl RequestRow {
+    /// The request as the workflow rules see it.
+    pub fn state(&self) -> quanze_domain::RequestState {
+        quanze_domain::RequestState {
+            id: self.id,
+            revision: self.revision,
+            filer: self.filer.clone(),
+            proposal: self.proposal.clone(),
+            route: self.route.clone(),
+            at: self.route.iter().position(|s| *s == self.stage).unwrap_or(0),
+            status: self.status,
+        }
+    }
+}
+
+/// One action in a request's trace (全程留痕).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestStepRow {
+    /// The entry that recorded it.
+    pub seq: u64,
+    pub revision: u32,
+    /// submit | resubmit | approve | return | reject
+    pub action: String,
+    pub stage: Option<quanze_domain::Stage>,
+    pub actor: quanze_domain::Actor,
+    pub comment: String,
+    pub at: String,
+}
+
+/// An uploaded attachment's description (the bytes are read separately).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentRow {
+    pub sha256: String,
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    pub uploaded_at: String,
+    pub account: String,
+}
+
+/// One version of an item in a list's history, with the request that published it, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemHistoryRow {
+    pub seq: u64,
+    pub day: String,
+    pub name: String,
+    pub status: String,
+    pub request: Option<u64>,
+    pub request_title: Option<String>,
+}

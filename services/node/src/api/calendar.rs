@@ -32,7 +32,7 @@ pub fn routes() -> Router<Node> {
         .route("/calendar/workday", get(workday))
         .route("/calendar/years", post(publish_year))
         .route("/policy", get(show_policy).put(set_policy))
-        .route("/requests", get(list_requests).post(file_request))
+        .route("/filings", get(list_requests).post(file_request))
 }
 
 /// `{"entry": {...}}` plus the fields of `extra`.
@@ -173,7 +173,7 @@ fn filing_json(calendar: &Calendar, row: &FilingRow) -> (Value, Option<String>) 
     (out, error)
 }
 
-/// `GET /requests?late=true|false`: the filings made with this node, oldest first, each with its
+/// `GET /filings?late=true|false`: the filings made with this node, oldest first, each with its
 /// due date under the window in force when it was filed and how many working days late it came.
 /// A filing whose lateness is unknown (its years are not published) is listed whatever the
 /// filter, and the first such reason is repeated as the top-level `calendar_error`.
@@ -205,7 +205,7 @@ pub async fn list_requests(
     Ok(Json(out))
 }
 
-/// `POST /requests`: records a department's filing as a `request.file` entry dated today (by
+/// `POST /filings`: records a department's filing as a `request.file` entry dated today (by
 /// the node's clock). Answers the filing with its due date and lateness.
 pub async fn file_request(State(node): State<Node>, JsonBody(filing): JsonBody<Filing>) -> Result<Response, ApiError> {
     filing.validate(node.today()).map_err(RuleError::Filing)?;

@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use quanze_domain::{CatalogueError, GrantError, ReconError, RuleError};
+use quanze_domain::{CatalogueError, GrantError, ReconError, RuleError, WorkflowError};
 use quanze_store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -107,7 +107,40 @@ impl From<RuleError> for ApiError {
             RuleError::Filing(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "BAD_FILING", message),
             RuleError::Grant(e) => ApiError::new(grant_status(&e), e.code(), message),
             RuleError::GrantedItem(_) => ApiError::new(StatusCode::CONFLICT, "GRANTED_ITEM", message),
+            RuleError::Workflow(e) => workflow_error(e),
+            RuleError::NoSuchRequest(_) => ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", message),
+            RuleError::TwoRequestsInOneEntry | RuleError::PublicationMismatch(_) => {
+                ApiError::new(StatusCode::CONFLICT, "REQUEST_CONFLICT", message)
+            }
         }
+    }
+}
+
+impl From<WorkflowError> for ApiError {
+    fn from(e: WorkflowError) -> Self {
+        workflow_error(e)
+    }
+}
+
+/// A refused workflow action: 403 for who may act, 409 for where the request stands, 422 for
+/// what it says (with every field named).
+fn workflow_error(e: WorkflowError) -> ApiError {
+    let message = e.to_string();
+    let status = match &e {
+        WorkflowError::NotAClerk(_)
+        | WorkflowError::OtherDepartment { .. }
+        | WorkflowError::WrongRole { .. }
+        | WorkflowError::OwnRequest => StatusCode::FORBIDDEN,
+        WorkflowError::Closed { .. }
+        | WorkflowError::AwaitingResubmission { .. }
+        | WorkflowError::NotReturned { .. }
+        | WorkflowError::WrongStage { .. } => StatusCode::CONFLICT,
+        WorkflowError::Invalid(_) | WorkflowError::CommentRequired => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let err = ApiError::new(status, e.code(), message);
+    match e {
+        WorkflowError::Invalid(problems) => err.with_errors(problems),
+        _ => err,
     }
 }
 

@@ -11,7 +11,10 @@ mod fed;
 mod grants;
 mod items;
 mod log;
+mod public;
+mod public_page;
 mod recon;
+mod requests;
 mod seals;
 
 use std::sync::atomic::Ordering;
@@ -56,6 +59,8 @@ pub fn router(node: Node) -> Router {
         .merge(grants::routes())
         .merge(seals::routes())
         .merge(audit::routes())
+        .merge(requests::routes())
+        .merge(public::api_routes())
         .fallback(|| async { ApiError::not_found("该接口 / this API route") })
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(node.clone(), authorise_writes));
@@ -63,6 +68,7 @@ pub fn router(node: Node) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .nest("/api/v1", api)
+        .merge(public::page_routes())
         .fallback(|| async { ApiError::not_found("该路径 / this path") })
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_MIB * 1024 * 1024))

@@ -235,7 +235,7 @@ pub async fn request(cmd: RequestCommand) -> anyhow::Result<()> {
                 "codes": codes,
             });
             let res = client(&node)?
-                .send_json(Method::POST, "/api/v1/requests", &body)
+                .send_json(Method::POST, "/api/v1/filings", &body)
                 .await
                 .context("调整申请未登记 / filing not recorded")?;
             let r = &res["request"];
@@ -258,7 +258,7 @@ pub async fn request(cmd: RequestCommand) -> anyhow::Result<()> {
             println!("  条目 / entry {}", entry_text(&res));
         }
         RequestCommand::List { late, json, node } => {
-            let path = if late { "/api/v1/requests?late=true" } else { "/api/v1/requests" };
+            let path = if late { "/api/v1/filings?late=true" } else { "/api/v1/filings" };
             let res = client(&node)?.get_json(path).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&res)?);

@@ -295,7 +295,7 @@ pub async fn recon(args: ReconArgs) -> anyhow::Result<()> {
     let api = client(&args.node)?;
     let Some(command) = args.command else {
         let res = api.get_json("/api/v1/recon").await?;
-        let late = api.get_json("/api/v1/requests?late=true").await.unwrap_or(Value::Null);
+        let late = api.get_json("/api/v1/filings?late=true").await.unwrap_or(Value::Null);
         if args.json {
             println!(
                 "{}",

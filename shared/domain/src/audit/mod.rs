@@ -506,7 +506,7 @@ pub fn touched(origin: &DivisionCode, op: &crate::ops::Op) -> Vec<Touch> {
             t
         }
         Op::Policy { .. } | Op::GrantExtend { .. } => vec![],
-        Op::RequestFile { .. } => vec![Touch::Node(origin.clone())],
+        Op::RequestFile { .. } | Op::RequestSubmit { .. } | Op::RequestStep { .. } => vec![Touch::Node(origin.clone())],
         Op::GrantIssue { batch } => batch.items.iter().map(|i| Touch::Code(i.code.clone())).collect(),
         Op::GrantAccept { batch, .. } | Op::GrantRevoke { batch, .. } => vec![Touch::Grant(batch.to_string())],
         Op::SealCarve { seal: s } => vec![seal(&s.id)],

@@ -7,6 +7,9 @@
 //! storage.
 
 pub mod roles;
+pub mod workflow;
+#[cfg(test)]
+mod workflow_tests;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,283 @@
+//! The public list (权责清单公开): read-only, no login. The node's current list with search,
+//! each item's elements and flow, the history of its changes with the requests and documents
+//! that made them, downloads, and a signed digest proving the published list is the list the
+//! node runs.
+//!
+//! Owns the public JSON routes under `/api/v1/public/` and the pages under `/public`
+//! (rendered by `public_page.rs`). Shows only published things: items of the list, published
+//! requests and the attachments they cite; never drafts, accounts or the trace's comments.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use quanze_domain::{Category, DivisionCode, PowerItem, items_to_csv};
+use quanze_store::{ItemFilter, ItemHistoryRow};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::error::{ApiError, QueryParams};
+use super::public_page;
+use crate::state::Node;
+
+/// Routes nested under `/api/v1`.
+pub fn api_routes() -> Router<Node> {
+    Router::new()
+        .route("/public/list", get(list))
+        .route("/public/items/{code}", get(item))
+        .route("/public/download", get(download))
+        .route("/public/digest", get(digest))
+        .route("/public/attachments/{sha256}", get(attachment))
+}
+
+/// The HTML pages, at the top level.
+pub fn page_routes() -> Router<Node> {
+    Router::new().route("/public", get(index_page)).route("/public/items/{code}", get(item_page))
+}
+
+const PAGE: u64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Text in the name or code.
+    pub q: Option<String>,
+    pub category: Option<String>,
+    /// The implementing department (exact).
+    pub department: Option<String>,
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn filter_of(q: &SearchQuery) -> Result<ItemFilter, ApiError> {
+    let category = match nonempty(&q.category) {
+        Some(c) => Some(c.parse::<Category>().map_err(|e| ApiError::bad_query(format!("category：{e}")))?),
+        None => None,
+    };
+    Ok(ItemFilter {
+        category,
+        status: None,
+        implementing_body: nonempty(&q.department),
+        q: nonempty(&q.q),
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit.unwrap_or(PAGE).clamp(1, 500),
+    })
+}
+
+/// A page of the published list (cancelled items stay listed with their status).
+pub async fn search(node: &Node, q: &SearchQuery) -> Result<(u64, Vec<PowerItem>), ApiError> {
+    let filter = filter_of(q)?;
+    let page = node.store().items(node.division(), &filter).await?;
+    Ok((page.total, page.items.into_iter().map(|r| r.item).collect()))
+}
+
+/// `GET /api/v1/public/list?q=&category=&department=&offset=&limit=`
+async fn list(State(node): State<Node>, QueryParams(q): QueryParams<SearchQuery>) -> Result<Json<Value>, ApiError> {
+    let (total, items) = search(&node, &q).await?;
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            json!({
+                "code": i.code, "name": i.name, "category": i.category.label(),
+                "implementing_body": i.implementing_body, "status": i.status.key(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "division": node.division(), "name": node.name(), "total": total, "items": rows })))
+}
+
+/// One item's public page data: elements, flow and the history with its documents.
+pub async fn item_view(node: &Node, code: &str) -> Result<Value, ApiError> {
+    let row = node
+        .store()
+        .item(node.division(), code)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("事项 {code} / item")))?;
+    let history = node.store().item_history(node.division(), code).await?;
+    let mut changes = Vec::new();
+    for h in &history {
+        changes.push(history_json(node, h).await?);
+    }
+    Ok(json!({ "division": node.division(), "item": row.item, "history": changes }))
+}
+
+async fn history_json(node: &Node, h: &ItemHistoryRow) -> Result<Value, ApiError> {
+    let mut out = json!({ "seq": h.seq, "day": h.day, "name": h.name, "status": h.status });
+    if let Some(id) = h.request
+        && let Some((r, steps)) = node.store().request(node.division(), id).await?
+    {
+        let p = &r.proposal;
+        let decided = steps.iter().rev().find(|s| s.action == "approve").map(|s| s.stage.map(|st| st.label()));
+        out["request"] = json!({
+            "id": r.id,
+            "title": p.title,
+            "kind": p.kind.label(),
+            "trigger": p.trigger.label(),
+            "trigger_date": p.trigger_date,
+            "department": p.department,
+            "reason": p.reason,
+            "filed_on": r.filed_on,
+            "decided_by": decided.flatten(),
+            "flow": steps.iter().map(|s| json!({
+                "action": s.action, "stage": s.stage.map(|st| st.label()), "role": s.actor.role.label(), "at": s.at,
+            })).collect::<Vec<_>>(),
+            "documents": p.attachments.iter().map(|a| json!({
+                "name": a.name, "sha256": a.sha256, "size": a.size,
+                "url": format!("/api/v1/public/attachments/{}", a.sha256),
+            })).collect::<Vec<_>>(),
+        });
+    }
+    Ok(out)
+}
+
+/// `GET /api/v1/public/items/{code}`
+async fn item(State(node): State<Node>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(item_view(&node, &code).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormatQuery {
+    format: Option<String>,
+}
+
+/// Every item of a list as held (cancelled ones with their status), by code.
+async fn published_items(node: &Node, list: &DivisionCode) -> Result<Vec<PowerItem>, ApiError> {
+    let mut items = Vec::new();
+    let mut filter = ItemFilter { limit: 1000, ..Default::default() };
+    loop {
+        let page = node.store().items(list, &filter).await?;
+        let n = page.items.len() as u64;
+        items.extend(page.items.into_iter().map(|r| r.item));
+        if n < filter.limit {
+            break;
+        }
+        filter.offset += n;
+    }
+    items.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(items)
+}
+
+/// The exact bytes of the JSON download: RFC 8785 canonical JSON of `{division, items}`, so
+/// anyone can hash what they downloaded and compare it with the signed digest.
+async fn list_bytes(node: &Node, list: &DivisionCode) -> Result<(Vec<u8>, usize), ApiError> {
+    let items = published_items(node, list).await?;
+    let bytes =
+        quanze_ledger::to_canonical_vec(&json!({ "division": list, "items": items })).map_err(ApiError::internal)?;
+    Ok((bytes, items.len()))
+}
+
+/// `GET /api/v1/public/download?format=json|csv`
+async fn download(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>) -> Result<Response, ApiError> {
+    let file = format!("{}-权责清单", node.division());
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let (bytes, _) = list_bytes(&node, node.division()).await?;
+            Ok(download_response(bytes, "application/json", &format!("{file}.json")))
+        }
+        "csv" => {
+            let items = published_items(&node, node.division()).await?;
+            Ok(download_response(items_to_csv(&items).into_bytes(), "text/csv; charset=utf-8", &format!("{file}.csv")))
+        }
+        other => {
+            Err(ApiError::bad_query(format!("format 应为 json 或 csv，而不是 “{other}” / format must be json or csv")))
+        }
+    }
+}
+
+fn download_response(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
+    let disposition = format!("attachment; filename*=UTF-8''{}", super::requests::rfc5987(name));
+    ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response()
+}
+
+/// What the node signs about its published list.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestStatement {
+    pub division: String,
+    /// The node's own log head the list was read at.
+    pub head_seq: u64,
+    pub items: u64,
+    /// SHA-256 of the JSON download's bytes.
+    pub sha256: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestQuery {
+    /// Another node of the federation, computed from its log as this node holds it (unsigned).
+    node: Option<String>,
+}
+
+/// The digest of a list as this node holds it.
+pub async fn digest_of(node: &Node, list: &DivisionCode) -> Result<DigestStatement, ApiError> {
+    let head = node.store().head(list).await?.map_or(0, |h| h.seq);
+    let (bytes, n) = list_bytes(node, list).await?;
+    Ok(DigestStatement {
+        division: list.to_string(),
+        head_seq: head,
+        items: n as u64,
+        sha256: hex::encode(Sha256::digest(&bytes)),
+    })
+}
+
+/// The node's own digest, signed with its key over the statement's canonical JSON.
+pub async fn signed_digest(node: &Node) -> Result<Value, ApiError> {
+    let statement = digest_of(node, node.division()).await?;
+    let bytes = quanze_ledger::to_canonical_vec(&statement).map_err(ApiError::internal)?;
+    let signature = node.sign_statement(&bytes).await;
+    Ok(json!({
+        "statement": statement,
+        "signature": signature,
+        "public_key": node.public_key().to_hex(),
+        "signed": true,
+        "how_to_verify": "下载 JSON 清单（/api/v1/public/download?format=json），计算其 SHA-256 与 statement.sha256 比对；\
+            用节点公钥按 Ed25519 验证 statement 的 RFC 8785 规范 JSON 的签名 / hash the JSON download and compare; \
+            verify the Ed25519 signature over the statement's canonical JSON",
+    }))
+}
+
+/// `GET /api/v1/public/digest[?node=]`
+async fn digest(State(node): State<Node>, QueryParams(q): QueryParams<DigestQuery>) -> Result<Json<Value>, ApiError> {
+    match nonempty(&q.node) {
+        Some(code) if code != node.division().as_str() => {
+            let list = DivisionCode::parse(&code).map_err(|e| ApiError::bad_query(format!("node：{e}")))?;
+            if node.store().head(&list).await?.is_none() {
+                return Err(ApiError::not_found(format!("节点 {code} 的日志 / the log of node {code}")));
+            }
+            let statement = digest_of(&node, &list).await?;
+            Ok(Json(json!({ "statement": statement, "signed": false, "computed_by": node.division() })))
+        }
+        _ => Ok(Json(signed_digest(&node).await?)),
+    }
+}
+
+/// `GET /api/v1/public/attachments/{sha256}`: a document cited by a published request.
+async fn attachment(State(node): State<Node>, Path(sha): Path<String>) -> Result<Response, ApiError> {
+    if !node.store().attachment_published(node.division(), &sha).await? {
+        return Err(ApiError::not_found(format!("公开附件 {sha} / published attachment")));
+    }
+    super::requests::attachment_response(&node, &sha).await
+}
+
+async fn index_page(State(node): State<Node>, QueryParams(q): QueryParams<SearchQuery>) -> Result<Response, ApiError> {
+    let (total, items) = search(&node, &q).await?;
+    let digest = signed_digest(&node).await?;
+    Ok(Html(public_page::index(&node, &q, total, &items, &digest)).into_response())
+}
+
+async fn item_page(State(node): State<Node>, Path(code): Path<String>) -> Result<Response, ApiError> {
+    match item_view(&node, &code).await {
+        Ok(view) => Ok(Html(public_page::item(&node, &view)).into_response()),
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            Ok((StatusCode::NOT_FOUND, Html(public_page::not_found(&node, &code))).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}

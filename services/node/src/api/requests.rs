@@ -1,0 +1,429 @@
+//! The adjustment-request workflow over HTTP: a department clerk files and re-files, the
+//! offices of the route decide, everyone with an account reads the trace; attachments are
+//! uploaded first and cited by SHA-256.
+//!
+//! Owns the writer-side checks (the domain's `RequestState` rules against the list as it
+//! stands, before anything is signed) and the JSON shape of a request. The store applies the
+//! same rules again to the entry; this module never writes SQL or signs.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use quanze_domain::requests::filing_deadline;
+use quanze_domain::requests::workflow::MAX_ATTACHMENT_BYTES;
+use quanze_domain::{Decision, DivisionCode, Op, Outcome, PowerItem, Proposal, RequestState, Role, Stage, Status};
+use quanze_store::{AttachmentRow, RequestRow, RequestStepRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::error::{ApiError, JsonBody, QueryParams, RawBody};
+use crate::auth::Principal;
+use crate::state::Node;
+
+pub fn routes() -> Router<Node> {
+    Router::new()
+        .route("/requests", get(list).post(file))
+        .route("/requests/{id}", get(show))
+        .route("/requests/{id}/resubmit", post(resubmit))
+        .route("/requests/{id}/steps", post(step))
+        .route("/attachments", post(upload))
+        .route("/attachments/{sha256}", get(download))
+}
+
+/// Roles that read requests and their attachments (a clerk only their department's).
+const READERS: [Role; 7] =
+    [Role::Clerk, Role::Establishment, Role::Legal, Role::Government, Role::Publisher, Role::Auditor, Role::Operator];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    department: Option<String>,
+    /// Another node's requests, as this node holds its log (a parent reading a child's trace).
+    node: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeQuery {
+    node: Option<String>,
+}
+
+fn target_node(node: &Node, given: Option<&str>, principal: &Principal) -> Result<DivisionCode, ApiError> {
+    match given.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(node.division().clone()),
+        Some(code) => {
+            let code = DivisionCode::parse(code).map_err(|e| ApiError::bad_query(format!("node：{e}")))?;
+            if &code != node.division() && principal.roles == [Role::Clerk] {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "FORBIDDEN_ROLE",
+                    "部门经办人只能查看本节点的申请 / a clerk reads this node's requests only",
+                ));
+            }
+            Ok(code)
+        }
+    }
+}
+
+/// A clerk with no other role sees their own department's requests only.
+fn clerk_department(principal: &Principal) -> Option<&str> {
+    (principal.roles == [Role::Clerk]).then(|| principal.department.as_deref().unwrap_or(""))
+}
+
+/// `GET /requests?status=&department=&node=`: requests, newest first.
+async fn list(
+    State(node): State<Node>,
+    principal: Principal,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(&READERS)?;
+    let target = target_node(&node, q.node.as_deref(), &principal)?;
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| {
+                    ApiError::bad_query(format!(
+                        "status 应为 reviewing、returned、rejected 或 published，而不是 “{s}” / bad status"
+                    ))
+                })?
+                .key(),
+        ),
+        None => None,
+    };
+    let department = clerk_department(&principal).or(q.department.as_deref().map(str::trim).filter(|s| !s.is_empty()));
+    let rows = node.store().requests(&target, status, department).await?;
+    let calendar = node.store().calendar().await?;
+    let requests: Vec<Value> = rows.iter().map(|r| request_json(&calendar, r, None)).collect();
+    Ok(Json(json!({ "node": target, "requests": requests })))
+}
+
+/// `GET /requests/{id}`: one request with its whole trace.
+async fn show(
+    State(node): State<Node>,
+    principal: Principal,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<NodeQuery>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(&READERS)?;
+    let target = target_node(&node, q.node.as_deref(), &principal)?;
+    let id = parse_id(&id)?;
+    let (row, steps) = node.store().request(&target, id).await?.ok_or_else(|| not_found(id))?;
+    if let Some(dept) = clerk_department(&principal)
+        && dept != row.proposal.department
+    {
+        return Err(not_found(id));
+    }
+    let calendar = node.store().calendar().await?;
+    Ok(Json(request_json(&calendar, &row, Some(&steps))))
+}
+
+/// `POST /requests`: a department clerk files a proposal; the entry's seq is the request's id.
+async fn file(
+    State(node): State<Node>,
+    principal: Principal,
+    JsonBody(proposal): JsonBody<Proposal>,
+) -> Result<Response, ApiError> {
+    let actor = principal.actor(Role::Clerk)?;
+    check_attachments(&node, &proposal).await?;
+    let current = current_items(&node, &proposal).await?;
+    RequestState::open(0, &actor, &proposal, node.today(), |c| current.get(c).cloned())?;
+    let entry = node.write(vec![Op::RequestSubmit { request: None, proposal, actor }]).await?;
+    answer(&node, entry.seq(), StatusCode::CREATED).await
+}
+
+/// `POST /requests/{id}/resubmit`: the department re-files a returned request, revised.
+async fn resubmit(
+    State(node): State<Node>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(proposal): JsonBody<Proposal>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let actor = principal.actor(Role::Clerk)?;
+    let (row, _) = node.store().request(node.division(), id).await?.ok_or_else(|| not_found(id))?;
+    check_attachments(&node, &proposal).await?;
+    let current = current_items(&node, &proposal).await?;
+    row.state().resubmit(&actor, &proposal, node.today(), |c| current.get(c).cloned())?;
+    node.write(vec![Op::RequestSubmit { request: Some(id), proposal, actor }]).await?;
+    answer(&node, id, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepBody {
+    decision: Decision,
+    #[serde(default)]
+    comment: String,
+    /// The stage decided; defaults to the one waiting (a stale page names the old one and is
+    /// refused).
+    #[serde(default)]
+    stage: Option<Stage>,
+}
+
+/// `POST /requests/{id}/steps`: a decision at a stage. The last approval publishes the
+/// proposal's item ops in the same entry.
+async fn step(
+    State(node): State<Node>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<StepBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let (row, _) = node.store().request(node.division(), id).await?.ok_or_else(|| not_found(id))?;
+    let state = row.state();
+    let stage = body.stage.or(state.current_stage()).unwrap_or(row.stage);
+    // Act in the stage's role when the caller holds it; otherwise the rules name what is wrong
+    // (closed, wrong stage or wrong role) in that order.
+    let role = if principal.has(stage.role()) {
+        stage.role()
+    } else {
+        *principal.roles.iter().find(|r| **r != Role::Operator).or(principal.roles.first()).unwrap_or(&Role::Auditor)
+    };
+    let actor = quanze_domain::Actor {
+        id: principal.account.clone(),
+        name: principal.name.clone(),
+        role,
+        department: if role == Role::Clerk { principal.department.clone() } else { None },
+    };
+    let (next, outcome) = state.step(stage, body.decision, &body.comment, &actor)?;
+    let mut ops = vec![Op::RequestStep {
+        request: id,
+        stage,
+        decision: body.decision,
+        comment: body.comment.trim().to_string(),
+        actor,
+    }];
+    if outcome == Outcome::Publish {
+        ops.extend(next.proposal.ops());
+    }
+    node.write(ops).await?;
+    answer(&node, id, StatusCode::OK).await
+}
+
+async fn answer(node: &Node, id: u64, status: StatusCode) -> Result<Response, ApiError> {
+    let (row, steps) = node.store().request(node.division(), id).await?.ok_or_else(|| not_found(id))?;
+    let calendar = node.store().calendar().await?;
+    Ok((status, Json(request_json(&calendar, &row, Some(&steps)))).into_response())
+}
+
+/// The node's current items that a proposal names.
+async fn current_items(node: &Node, proposal: &Proposal) -> Result<HashMap<String, PowerItem>, ApiError> {
+    let mut out = HashMap::new();
+    for code in proposal.codes() {
+        if let Some(row) = node.store().item(node.division(), &code).await? {
+            out.insert(code, row.item);
+        }
+    }
+    Ok(out)
+}
+
+/// Every cited attachment was uploaded here, with that size.
+async fn check_attachments(node: &Node, proposal: &Proposal) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    for (i, a) in proposal.attachments.iter().enumerate() {
+        match node.store().attachment(&a.sha256).await? {
+            Some((meta, _)) if meta.size == a.size => {}
+            Some((meta, _)) => problems.push(json!({
+                "field": format!("attachments[{i}].size"),
+                "message": format!("附件大小应为 {} 字节 / size does not match the upload", meta.size),
+            })),
+            None => problems.push(json!({
+                "field": format!("attachments[{i}].sha256"),
+                "message": "未找到该附件，请先上传 / upload the attachment first",
+            })),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "UNKNOWN_ATTACHMENT",
+        "申请引用的附件未上传 / attachment not uploaded",
+    )
+    .with_errors(problems))
+}
+
+fn parse_id(text: &str) -> Result<u64, ApiError> {
+    text.trim()
+        .parse()
+        .map_err(|_| ApiError::bad_query(format!("申请编号应为数字，而不是 “{text}” / request id must be a number")))
+}
+
+fn not_found(id: u64) -> ApiError {
+    ApiError::not_found(format!("申请 {id} / request {id}"))
+}
+
+/// A request as the API shows it: labels beside keys, the due date and lateness under the
+/// window in force when it was first filed, and the trace when asked.
+pub fn request_json(calendar: &quanze_domain::Calendar, row: &RequestRow, steps: Option<&[RequestStepRow]>) -> Value {
+    let p = &row.proposal;
+    let mut out = json!({
+        "node": row.node,
+        "id": row.id,
+        "revision": row.revision,
+        "status": row.status.key(),
+        "status_label": row.status.label(),
+        "stage": row.stage.key(),
+        "stage_label": row.stage.label(),
+        "waiting_for": (row.status == Status::Reviewing).then(|| json!({ "role": row.stage.role().key(), "label": row.stage.role().label() })),
+        "route": row.route.iter().map(|s| json!({ "stage": s.key(), "label": s.label(), "role": s.role().key() })).collect::<Vec<_>>(),
+        "kind": p.kind.key(),
+        "kind_label": p.kind.label(),
+        "trigger": p.trigger.key(),
+        "trigger_label": p.trigger.label(),
+        "trigger_date": p.trigger_date,
+        "department": p.department,
+        "title": p.title,
+        "reason": p.reason,
+        "changes": p.changes,
+        "attachments": p.attachments,
+        "filer": { "name": row.filer.name, "role": row.filer.role.key() },
+        "filed_on": row.filed_on,
+        "window": row.window,
+        "published_seq": row.published_seq,
+        "last_seq": row.last_seq,
+    });
+    match filing_deadline(calendar, row.window, p.trigger_date, row.filed_on) {
+        Ok((due, late)) => {
+            out["due"] = json!(due);
+            out["late_days"] = json!(late);
+            out["late"] = json!(late > 0);
+        }
+        Err(e) => out["calendar_error"] = json!(e.to_string()),
+    }
+    if let Some(steps) = steps {
+        out["steps"] = steps
+            .iter()
+            .map(|s| {
+                json!({
+                    "seq": s.seq,
+                    "revision": s.revision,
+                    "action": s.action,
+                    "action_label": action_label(&s.action),
+                    "stage": s.stage.map(Stage::key),
+                    "stage_label": s.stage.map(Stage::label),
+                    "actor": { "name": s.actor.name, "role": s.actor.role.key(), "role_label": s.actor.role.label() },
+                    "comment": s.comment,
+                    "at": s.at,
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+fn action_label(action: &str) -> &'static str {
+    match action {
+        "submit" => "提交申请",
+        "resubmit" => "修改后重新提交",
+        "approve" => Decision::Approve.label(),
+        "return" => Decision::Return.label(),
+        "reject" => Decision::Reject.label(),
+        _ => "",
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    name: Option<String>,
+}
+
+/// `POST /attachments?name=文件名`: the raw bytes of one document (at most 5 MiB); answers its
+/// SHA-256 for citing in a request. The same bytes uploaded twice are kept once.
+async fn upload(
+    State(node): State<Node>,
+    principal: Principal,
+    headers: HeaderMap,
+    QueryParams(q): QueryParams<UploadQuery>,
+    RawBody(bytes): RawBody,
+) -> Result<Response, ApiError> {
+    principal.require_any(&[Role::Clerk, Role::Establishment, Role::Legal, Role::Government, Role::Operator])?;
+    let name = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).ok_or_else(|| {
+        ApiError::bad_query("缺少查询参数 name（附件文件名）/ missing parameter name (the file name)")
+    })?;
+    if bytes.len() as u64 > MAX_ATTACHMENT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "ATTACHMENT_TOO_LARGE",
+            format!(
+                "附件 {} 字节，超过 {} MB 上限 / attachment over the {} MB limit",
+                bytes.len(),
+                MAX_ATTACHMENT_BYTES / 1024 / 1024,
+                MAX_ATTACHMENT_BYTES / 1024 / 1024
+            ),
+        ));
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "EMPTY_ATTACHMENT",
+            "附件为空 / the attachment is empty",
+        ));
+    }
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .unwrap_or("application/octet-stream");
+    let meta = AttachmentRow {
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        name: name.to_string(),
+        media_type: media_type.to_string(),
+        size: bytes.len() as u64,
+        uploaded_at: node.clock().now().to_rfc3339(),
+        account: principal.account.clone(),
+    };
+    node.store().put_attachment(&meta, &bytes).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "sha256": meta.sha256, "name": meta.name, "size": meta.size, "media_type": meta.media_type })),
+    )
+        .into_response())
+}
+
+/// `GET /attachments/{sha256}`: the bytes, for anyone with an account.
+async fn download(
+    State(node): State<Node>,
+    principal: Principal,
+    Path(sha): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require_any(&READERS)?;
+    attachment_response(&node, &sha).await
+}
+
+/// An attachment as a download, with its name (RFC 6266 / 5987 for Chinese file names).
+pub async fn attachment_response(node: &Node, sha: &str) -> Result<Response, ApiError> {
+    let (meta, data) =
+        node.store().attachment(sha).await?.ok_or_else(|| ApiError::not_found(format!("附件 {sha} / attachment")))?;
+    let disposition = format!("attachment; filename*=UTF-8''{}", rfc5987(&meta.name));
+    Ok(([(header::CONTENT_TYPE, meta.media_type), (header::CONTENT_DISPOSITION, disposition)], data).into_response())
+}
+
+/// Percent-encodes a file name for `filename*=UTF-8''…`.
+pub(super) fn rfc5987(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc5987;
+
+    #[test]
+    fn chinese_file_names_are_percent_encoded() {
+        assert_eq!(rfc5987("请示.pdf"), "%E8%AF%B7%E7%A4%BA.pdf");
+        assert_eq!(rfc5987("a b;\"c"), "a%20b%3B%22c");
+    }
+}
