@@ -20,4 +20,5 @@ mod grants;
 mod items;
 mod log;
 mod recon;
+mod requests;
 mod restart;
