@@ -52,3 +52,4 @@ include!("recon_queries.rs");
 include!("grant_queries.rs");
 include!("audit_queries.rs");
 include!("audit_cache_queries.rs");
+include!("account_queries.rs");
