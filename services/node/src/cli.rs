@@ -96,6 +96,9 @@ pub enum Command {
     /// Uniformity audit (四级四同、同级一致) of a scope as of a day: scores, rule counts,
     /// findings with their evidence entries (table, json, csv or html).
     Audit(crate::commands::audit::AuditArgs),
+    /// Accounts of this node's people (账户与角色): add, list, disable, API token, password.
+    #[command(subcommand)]
+    User(crate::commands::users::UserCommand),
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,7 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Grant(cmd) => commands::grants::run(cmd).await,
         Command::Seal(cmd) => commands::seals::run(cmd).await,
         Command::Audit(args) => commands::audit::run(args).await,
+        Command::User(cmd) => commands::users::run(cmd).await,
     }
 }
 

@@ -95,9 +95,13 @@ pub async fn run(
     let server = axum_server::from_tcp_rustls(listener, tls)?
         .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
         .handle(handle.clone());
+    // With the client's address: the login brake counts failures per address.
     let app = crate::api::router(node.clone());
     tracing::info!(%addr, division = %node.division(), name = node.name(), "serving HTTPS");
-    let serving = tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    let serving =
+        tokio::spawn(
+            async move { server.serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await },
+        );
     let sync = match node.parent() {
         Some((division, url)) => {
             let pem = std::fs::read(config.path(PARENT_CERT_FILE))

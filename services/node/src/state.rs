@@ -51,8 +51,11 @@ struct NodeInner {
     tier: Tier,
     name: String,
     store: Store,
-    /// Bearer token for writes; `None` disables write auth (in-process tools only).
+    /// The operator's bearer token; `None`: no caller is the operator (offline tools, which
+    /// serve no API).
     operator_token: Option<String>,
+    /// Failed logins per client address (the in-memory brake on password guessing).
+    logins: crate::auth::LoginLimiter,
     /// Holding this lock makes a task the only writer of our log.
     writer: Mutex<Writer>,
     /// One delivery batch at a time.
@@ -120,6 +123,7 @@ impl Node {
                 name,
                 store,
                 operator_token,
+                logins: crate::auth::LoginLimiter::default(),
                 env: std::sync::OnceLock::new(),
                 public: std::sync::RwLock::new(key.public()),
                 writer: Mutex::new(Writer { head, key }),
@@ -154,6 +158,10 @@ impl Node {
     }
     pub fn operator_token(&self) -> Option<&str> {
         self.inner.operator_token.as_deref()
+    }
+    /// Failed logins per client address.
+    pub fn login_limiter(&self) -> &crate::auth::LoginLimiter {
+        &self.inner.logins
     }
 
     /// Our current key for our own origin, when the enrolments do not name one yet (before

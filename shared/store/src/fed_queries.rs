@@ -413,6 +413,24 @@ pub(crate) async fn take_invite(pool: &Pool<Db>, token_hash: &str) -> Result<Opt
     .transpose()
 }
 
+/// The invite with this token hash, used or not (a recovering child proves itself with it).
+pub(crate) async fn invite(pool: &Pool<Db>, token_hash: &str) -> Result<Option<InviteRow>, StoreError> {
+    let row = sqlx::query("SELECT division, tier, name, expires_at, used_at FROM invites WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| {
+        Ok(InviteRow {
+            division: r.try_get("division")?,
+            tier: r.try_get("tier")?,
+            name: r.try_get("name")?,
+            expires_at: r.try_get("expires_at")?,
+            used_at: r.try_get("used_at")?,
+        })
+    })
+    .transpose()
+}
+
 /// Puts an invite back (the enrolment it was taken for failed).
 pub(crate) async fn release_invite(pool: &Pool<Db>, token_hash: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE invites SET used_at = NULL WHERE token_hash = $1").bind(token_hash).execute(pool).await?;

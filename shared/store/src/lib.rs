@@ -19,9 +19,9 @@ use quanze_domain::{DivisionCode, PowerItem};
 use quanze_ledger::{ChainHead, PublicKey, UnverifiedEntry, VerifiedEntry};
 
 pub use types::{
-    AttachmentRow, CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, GrantEventRow, GrantRow,
-    InviteRow, ItemFilter, ItemHistoryRow, ItemRow, KeyLookup, Page, PublicationRow, RefreshStats, RefusalRow,
-    RequestRow, RequestStepRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
+    AccountRow, AttachmentRow, CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, GrantEventRow, GrantRow,
+    InviteRow, ItemFilter, ItemHistoryRow, ItemRow, KeyLookup, LoginRecord, NewAccount, Page, PublicationRow, RefreshStats,
+    RefusalRow, RequestRow, RequestStepRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
 };
 
 /// The format marker written by the first migration; a database without it is not ours.
@@ -211,6 +211,11 @@ impl Store {
     /// Marks an unused invite used and returns it.
     pub async fn take_invite(&self, token_hash: &str) -> Result<Option<InviteRow>, StoreError> {
         on_backend!(self, take_invite(token_hash))
+    }
+
+    /// The invite with this token hash, used or not.
+    pub async fn invite(&self, token_hash: &str) -> Result<Option<InviteRow>, StoreError> {
+        on_backend!(self, invite(token_hash))
     }
 
     pub async fn release_invite(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -433,6 +438,85 @@ impl Store {
         items: &mut (dyn Iterator<Item = PowerItem> + Send),
     ) -> Result<(), StoreError> {
         on_backend!(self, raw_insert_items(node.as_str(), items))
+    }
+
+    // Accounts, sessions and API tokens (`account_queries.rs`): node-local state, not
+    // projections; `rebuild` and `snapshot` leave them alone. Times are Unix seconds.
+
+    /// Creates an account; `None` when the login is taken.
+    pub async fn create_account(&self, new: &NewAccount) -> Result<Option<AccountRow>, StoreError> {
+        on_backend!(self, create_account(new))
+    }
+
+    /// Every account, by id (no password hashes).
+    pub async fn accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
+        on_backend!(self, accounts())
+    }
+
+    pub async fn account_by_login(&self, login: &str) -> Result<Option<AccountRow>, StoreError> {
+        on_backend!(self, account_by_login(login))
+    }
+
+    /// The account with its password hash, for a login.
+    pub async fn login_record(&self, login: &str) -> Result<Option<LoginRecord>, StoreError> {
+        on_backend!(self, login_record(login))
+    }
+
+    /// Counts a failed login; the `max`-th consecutive one locks the account until `lock_until`.
+    /// Returns the lock when this failure set it.
+    pub async fn record_login_failure(&self, id: i64, max: u32, lock_until: i64) -> Result<Option<i64>, StoreError> {
+        on_backend!(self, record_login_failure(id, max, lock_until))
+    }
+
+    /// Clears the failure count and lock after a successful login.
+    pub async fn record_login_success(&self, id: i64) -> Result<(), StoreError> {
+        on_backend!(self, record_login_success(id))
+    }
+
+    /// Stores a session by the SHA-256 of its token (and drops expired ones).
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        account: i64,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, create_session(token_hash, account, created_at, expires_at))
+    }
+
+    /// The enabled account of a session unexpired at `now`.
+    pub async fn session_account(&self, token_hash: &str, now: i64) -> Result<Option<AccountRow>, StoreError> {
+        on_backend!(self, session_account(token_hash, now))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError> {
+        on_backend!(self, delete_session(token_hash))
+    }
+
+    /// Stores an API token by its SHA-256.
+    pub async fn add_api_token(
+        &self,
+        token_hash: &str,
+        account: i64,
+        label: &str,
+        created_at: i64,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, add_api_token(token_hash, account, label, created_at))
+    }
+
+    /// The enabled account of an unrevoked API token.
+    pub async fn token_account(&self, token_hash: &str) -> Result<Option<AccountRow>, StoreError> {
+        on_backend!(self, token_account(token_hash))
+    }
+
+    /// Disables an account, ends its sessions and revokes its tokens; false when unknown.
+    pub async fn disable_account(&self, login: &str, now: i64) -> Result<bool, StoreError> {
+        on_backend!(self, disable_account(login, now))
+    }
+
+    /// New password hash; clears failures and lock, ends sessions. False when unknown.
+    pub async fn set_password(&self, login: &str, password_hash: &str) -> Result<bool, StoreError> {
+        on_backend!(self, set_password(login, password_hash))
     }
 
     /// Closes the pool, waiting for connections to finish (checkpoints the SQLite WAL).

@@ -53,3 +53,4 @@ include!("request_queries.rs");
 include!("grant_queries.rs");
 include!("audit_queries.rs");
 include!("audit_cache_queries.rs");
+include!("account_queries.rs");

@@ -368,3 +368,40 @@ pub struct ItemHistoryRow {
     pub request: Option<u64>,
     pub request_title: Option<String>,
 }
+
+/// A local account of the node (node-local state, never in the log). The password hash is not
+/// part of it: only `Store::login_record` reads that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    /// Shown as `u{id}`.
+    pub id: i64,
+    pub login: String,
+    pub name: String,
+    pub roles: Vec<quanze_domain::Role>,
+    pub department: Option<String>,
+    pub disabled: bool,
+    /// Consecutive failed logins since the last success or lock.
+    pub failed_logins: u32,
+    /// Unix seconds; no login before then.
+    pub locked_until: Option<i64>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// An account to create; `password_hash` is an argon2id PHC string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub login: String,
+    pub name: String,
+    pub roles: Vec<quanze_domain::Role>,
+    pub department: Option<String>,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// What a login checks: the account and its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRecord {
+    pub account: AccountRow,
+    pub password_hash: String,
+}

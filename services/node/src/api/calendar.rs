@@ -206,8 +206,22 @@ pub async fn list_requests(
 }
 
 /// `POST /filings`: records a department's filing as a `request.file` entry dated today (by
-/// the node's clock). Answers the filing with its due date and lateness.
-pub async fn file_request(State(node): State<Node>, JsonBody(filing): JsonBody<Filing>) -> Result<Response, ApiError> {
+/// the node's clock). Answers the filing with its due date and lateness. A department clerk
+/// files for the own department only; the operator (the CLI) for any.
+pub async fn file_request(
+    State(node): State<Node>,
+    caller: crate::auth::Principal,
+    JsonBody(filing): JsonBody<Filing>,
+) -> Result<Response, ApiError> {
+    use quanze_domain::Role;
+    caller.require_any(&[Role::Clerk, Role::Operator])?;
+    if !caller.has(Role::Operator) && caller.department.as_deref() != Some(filing.department.trim()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN_ROLE",
+            "部门经办人只能为本部门提出申请 / a clerk files for the own department only",
+        ));
+    }
     filing.validate(node.today()).map_err(RuleError::Filing)?;
     let entry = node.write(vec![Op::RequestFile { filing }]).await?;
     let calendar = node.store().calendar().await?;

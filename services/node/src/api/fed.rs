@@ -3,7 +3,8 @@
 //!
 //! Peers are not trusted for anything checkable: pushed entries go through `Node::ingest`
 //! (signature, chain, key history, authority, scope). The enrol call is authorised by the
-//! one-time invite token alone; the operator calls need the operator token like every write.
+//! one-time invite token alone, and so is `recover` (a child fetching its own log back); the operator
+//! calls need the operator role like every write.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -156,6 +157,46 @@ pub async fn push(
     }
     let deliveries = node.ingest(&format!("child {}", req.from), Scope::Descendants, entries).await?;
     Ok(Json(PushResponse { deliveries }))
+}
+
+/// `GET /api/v1/fed/recover?origin=&after=&limit=` with `Authorization: Bearer <invite token>`:
+/// a child that lost its disk fetches its own log (or an ancestor's) back. The invite must be one
+/// this node issued for that child, already used to enrol it and not expired; other origins
+/// (siblings, other subtrees) are never served here.
+pub async fn recover(
+    State(node): State<Node>,
+    headers: axum::http::HeaderMap,
+    QueryParams(q): QueryParams<super::log::LogQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let refused = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "INVITE_INVALID",
+            "恢复需要已用于登记的有效邀请码 / recovery needs the unexpired invite the child was enrolled with",
+        )
+    };
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(refused)?;
+    let invite = node.store().invite(&token_hash(token.trim())).await?.ok_or_else(refused)?;
+    let expired = chrono::DateTime::parse_from_rfc3339(&invite.expires_at).map_or(true, |t| t < Utc::now());
+    if invite.used_at.is_none() || expired {
+        return Err(refused());
+    }
+    let origin =
+        DivisionCode::parse(q.origin.as_deref().unwrap_or_default()).map_err(|e| ApiError::bad_query(e.to_string()))?;
+    if origin.as_str() != invite.division && !node.division().is_within(&origin) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "OUT_OF_SCOPE",
+            format!(
+                "恢复只取回本节点或其上级的日志，不含 {origin} / recovery serves only the child's own and its ancestors' logs"
+            ),
+        ));
+    }
+    Ok(super::log::show(State(node), QueryParams(q)).await?.into_response())
 }
 
 /// `POST /api/v1/fed/enroll`: a child presents an invite token and its public key; this node

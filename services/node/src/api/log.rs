@@ -15,9 +15,9 @@ use crate::verify_log::verify_store;
 
 #[derive(Debug, Deserialize)]
 pub struct LogQuery {
-    origin: Option<String>,
-    after: Option<u64>,
-    limit: Option<u64>,
+    pub origin: Option<String>,
+    pub after: Option<u64>,
+    pub limit: Option<u64>,
 }
 
 /// One entry as the API shows it: the wire form (what a peer would verify) and its decoded body.
@@ -33,7 +33,7 @@ pub struct LogEntry {
 pub async fn show(
     State(node): State<Node>,
     QueryParams(q): QueryParams<LogQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let origin = match q.origin.as_deref() {
         None | Some("") => node.division().clone(),
         Some(o) => DivisionCode::parse(o).map_err(|e| ApiError::bad_query(e.to_string()))?,

@@ -1,10 +1,12 @@
 //! The HTTP surface of a node: `/healthz`, `/metrics` and the REST API under `/api/v1`.
 //!
-//! Owns routing, the body limit, write authorisation (operator bearer token) and request
-//! counting. Handlers live in `items.rs` and `log.rs`; they call `Node` and the store, and never
-//! sign or write SQL themselves.
+//! Owns routing, the body limit, request counting and where authentication sits: one
+//! middleware (`crate::auth::authenticate`) wraps every route, the fallbacks included, and
+//! applies the access table of `auth/access.rs`. Routes must be added before that layer.
+//! Handlers call `Node` and the store, and never sign or write SQL themselves.
 
 pub mod audit;
+pub mod auth;
 mod calendar;
 mod error;
 mod fed;
@@ -16,12 +18,13 @@ mod public_page;
 mod recon;
 mod requests;
 mod seals;
+mod users;
 
 use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,6 +52,7 @@ pub fn router(node: Node) -> Router {
         .route("/fed/pull", get(fed::pull))
         .route("/fed/push", post(fed::push))
         .route("/fed/enroll", post(fed::enroll))
+        .route("/fed/recover", get(fed::recover))
         .route("/fed/invites", post(fed::create_invite))
         .route("/fed/children/{division}/revoke", post(fed::revoke))
         .route("/fed/resolve", post(fed::resolve))
@@ -61,9 +65,10 @@ pub fn router(node: Node) -> Router {
         .merge(audit::routes())
         .merge(requests::routes())
         .merge(public::api_routes())
+        .merge(auth::routes())
+        .merge(users::routes())
         .fallback(|| async { ApiError::not_found("该接口 / this API route") })
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(node.clone(), authorise_writes));
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -71,6 +76,8 @@ pub fn router(node: Node) -> Router {
         .merge(public::page_routes())
         .fallback(|| async { ApiError::not_found("该路径 / this path") })
         .method_not_allowed_fallback(method_not_allowed)
+        // Every route above, by the full path; see `auth/access.rs` for who may call what.
+        .layer(middleware::from_fn_with_state(node.clone(), crate::auth::authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY_MIB * 1024 * 1024))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn_with_state(node.clone(), count_requests))
@@ -101,34 +108,6 @@ async fn node_info(State(node): State<Node>) -> Result<impl IntoResponse, ApiErr
         "head": head,
         "items": node.store().count_items(node.division()).await?,
     })))
-}
-
-/// Writes (anything but GET/HEAD) need `Authorization: Bearer <operator.token>`.
-async fn authorise_writes(State(node): State<Node>, headers: HeaderMap, req: Request, next: Next) -> Response {
-    // Peers authenticate by what they send: an invite token (enrol) or signed entries (push).
-    let peer_route =
-        matches!(req.uri().path(), "/fed/enroll" | "/fed/push" | "/api/v1/fed/enroll" | "/api/v1/fed/push");
-    let needs_auth = !matches!(*req.method(), Method::GET | Method::HEAD) && !peer_route;
-    if needs_auth && let Some(expected) = node.operator_token() {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-            return ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "需要操作员令牌（operator.token）/ operator bearer token required",
-            )
-            .into_response();
-        }
-    }
-    next.run(req).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn count_requests(State(node): State<Node>, req: Request, next: Next) -> Response {

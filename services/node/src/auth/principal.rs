@@ -8,7 +8,7 @@ use quanze_domain::{Actor, Role};
 use crate::api::ApiError;
 
 /// The caller of an API request, as the authentication middleware established it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Principal {
     /// The account id (`u7`); `operator` for the node's operator token.
     pub account: String,
@@ -30,6 +30,17 @@ impl Principal {
             name: "节点运维".into(),
             roles: vec![Role::Operator],
             department: None,
+        }
+    }
+
+    /// The holder of a local account (a session or an API token of it).
+    pub fn from_account(account: &quanze_store::AccountRow) -> Principal {
+        Principal {
+            account: format!("u{}", account.id),
+            login: account.login.clone(),
+            name: account.name.clone(),
+            roles: account.roles.clone(),
+            department: account.department.clone(),
         }
     }
 

@@ -207,7 +207,7 @@ pub async fn recover(args: RecoverArgs) -> anyhow::Result<()> {
     for origin in &origins {
         let mut after = node.store().head(origin).await?.map_or(0, |h| h.seq);
         loop {
-            let page = parent.log(origin.as_str(), after).await?;
+            let page = parent.log(origin.as_str(), after, &invite.token).await?;
             if page.is_empty() {
                 break;
             }

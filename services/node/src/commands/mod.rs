@@ -17,6 +17,7 @@ pub mod items;
 pub mod log;
 pub mod recon;
 pub mod seals;
+pub mod users;
 
 use crate::cli::NodeArgs;
 use crate::client::NodeClient;

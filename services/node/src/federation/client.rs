@@ -99,18 +99,16 @@ impl ParentClient {
         self.post("/api/v1/fed/push", req).await
     }
 
-    /// One origin's entries after `after` (disk recovery).
-    pub async fn log(&self, origin: &str, after: u64) -> Result<Vec<SignedEntryWire>, CallError> {
+    /// One origin's entries after `after` (disk recovery): our own log or an ancestor's, shown
+    /// to whoever holds the invite the parent enrolled us with (`invite_token`).
+    pub async fn log(&self, origin: &str, after: u64, invite_token: &str) -> Result<Vec<SignedEntryWire>, CallError> {
         #[derive(serde::Deserialize)]
         struct Page {
             entries: Vec<SignedEntryWire>,
         }
-        let page: Page = self
-            .get(
-                "/api/v1/log",
-                &[("origin", origin.to_string()), ("after", after.to_string()), ("limit", "1000".into())],
-            )
-            .await?;
+        let query = [("origin", origin.to_string()), ("after", after.to_string()), ("limit", "1000".into())];
+        let rb = self.http.get(format!("{}/api/v1/fed/recover", self.base)).query(&query).bearer_auth(invite_token);
+        let page: Page = Self::finish(rb.send().await).await?;
         Ok(page.entries)
     }
 }

@@ -1,0 +1,123 @@
+//! Which caller each route lets in: the one table the authentication middleware applies.
+//!
+//! Owns the classification of (method, path) into an `Access` class, nothing else. A route that
+//! is not named here falls into the default (reads: any signed-in caller; writes: the
+//! operator), so a new route is never open by accident. Must not look at credentials.
+
+use axum::http::Method;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No login: liveness, metrics, the federation peer routes (authenticated by an invite
+    /// token or by signed entries), the login itself and the public list.
+    Open,
+    /// Some authenticated caller; the handlers check the roles (workflow, attachments, session).
+    Handler,
+    /// Any authenticated caller, auditors included (every other read).
+    Read,
+    /// The operator role (every other write).
+    Operator,
+}
+
+/// Exact paths open to everyone, whatever the method (other methods get 405 from the router).
+const OPEN_PATHS: [&str; 8] = [
+    "/healthz",
+    "/metrics",
+    "/api/v1/fed/enroll",
+    "/api/v1/fed/push",
+    "/api/v1/fed/pull",
+    "/api/v1/fed/heads",
+    "/api/v1/fed/recover",
+    "/api/v1/auth/login",
+];
+
+/// Path trees open to everyone: the public list (no login).
+const OPEN_TREES: [&str; 2] = ["/public", "/api/v1/public"];
+
+/// Path trees whose handlers check the roles themselves (via the `Principal` extractor).
+const HANDLER_TREES: [&str; 3] = ["/api/v1/requests", "/api/v1/attachments", "/api/v1/auth"];
+
+/// `path` is `tree` or lies below it (`/public` and `/public/x`, not `/publicity`).
+fn within(path: &str, tree: &str) -> bool {
+    path.strip_prefix(tree).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The access class of a request, from its method and full path (`/api/v1/...`).
+pub fn classify(method: &Method, path: &str) -> Access {
+    if OPEN_PATHS.contains(&path) || OPEN_TREES.iter().any(|t| within(path, t)) {
+        return Access::Open;
+    }
+    if HANDLER_TREES.iter().any(|t| within(path, t)) {
+        return Access::Handler;
+    }
+    if matches!(*method, Method::GET | Method::HEAD) { Access::Read } else { Access::Operator }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_its_class() {
+        let cases: &[(Method, &str, Access)] = &[
+            (Method::GET, "/healthz", Access::Open),
+            (Method::GET, "/metrics", Access::Open),
+            (Method::POST, "/api/v1/fed/enroll", Access::Open),
+            (Method::POST, "/api/v1/fed/push", Access::Open),
+            (Method::GET, "/api/v1/fed/pull", Access::Open),
+            (Method::GET, "/api/v1/fed/heads", Access::Open),
+            (Method::GET, "/api/v1/fed/recover", Access::Open),
+            (Method::POST, "/api/v1/auth/login", Access::Open),
+            (Method::GET, "/public", Access::Open),
+            (Method::GET, "/public/items/XK00035000", Access::Open),
+            (Method::GET, "/api/v1/public/items", Access::Open),
+            (Method::POST, "/api/v1/auth/logout", Access::Handler),
+            (Method::GET, "/api/v1/auth/me", Access::Handler),
+            (Method::GET, "/api/v1/requests", Access::Handler),
+            (Method::POST, "/api/v1/requests", Access::Handler),
+            (Method::POST, "/api/v1/requests/510521-3/approve", Access::Handler),
+            (Method::POST, "/api/v1/attachments", Access::Handler),
+            (Method::GET, "/api/v1/items", Access::Read),
+            (Method::HEAD, "/api/v1/node", Access::Read),
+            (Method::GET, "/api/v1/log", Access::Read),
+            (Method::GET, "/api/v1/fed/status", Access::Read),
+            (Method::GET, "/api/v1/users", Access::Read),
+            (Method::GET, "/api/v1/audit", Access::Read),
+            (Method::POST, "/api/v1/items", Access::Operator),
+            (Method::PATCH, "/api/v1/items/XK00035000", Access::Operator),
+            (Method::PUT, "/api/v1/policy", Access::Operator),
+            (Method::DELETE, "/api/v1/items/XK00035000", Access::Operator),
+            (Method::POST, "/api/v1/fed/invites", Access::Operator),
+            (Method::POST, "/api/v1/users", Access::Operator),
+            (Method::POST, "/api/v1/admin/rebuild", Access::Operator),
+            (Method::OPTIONS, "/api/v1/items", Access::Operator),
+            (Method::GET, "/api/v1/some/new/route", Access::Read),
+            (Method::POST, "/api/v1/some/new/route", Access::Operator),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(classify(method, path), *want, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn look_alike_paths_are_not_open() {
+        for path in [
+            "/publicity",
+            "/api/v1/publication",
+            "/api/v1/fed/pull/",
+            "/api/v1/fed/pullx",
+            "/healthz/",
+            "/api/v1/auth/login/",
+            "/api/v1/auth/loginx",
+            "/api/v1/%70ublic/items",
+            "/API/v1/public",
+            "/api/v1/fed/invites",
+        ] {
+            assert_ne!(classify(&Method::GET, path), Access::Open, "{path}");
+            assert_ne!(classify(&Method::POST, path), Access::Open, "{path}");
+        }
+        assert_eq!(classify(&Method::POST, "/api/v1/requestsx"), Access::Operator);
+        assert_eq!(classify(&Method::POST, "/api/v1/authx"), Access::Operator);
+    }
+}
