@@ -417,8 +417,9 @@ impl TestNode {
         Reply { status, content_type, text }
     }
 
+    /// A `GET` with the operator token (reads need a caller; `request` sends none).
     pub async fn get(&self, path: &str) -> Reply {
-        self.send(self.request(Method::GET, path)).await
+        self.send(self.authed(Method::GET, path)).await
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
