@@ -118,7 +118,7 @@ async fn the_province_audits_every_level_as_of_any_day() {
     // Peers of one tier; CSV; the HTML report through the CLI.
     let counties = province.get("/api/v1/audit?scope=tier:county&as_of=2025-11-04").await.expect(200);
     assert!(counties["nodes"].as_array().unwrap().iter().all(|n| n["tier"] == "county"));
-    let csv = province.request(reqwest::Method::GET, "/api/v1/audit?format=csv&as_of=2025-11-04").send().await.unwrap();
+    let csv = province.authed(reqwest::Method::GET, "/api/v1/audit?format=csv&as_of=2025-11-04").send().await.unwrap();
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with('\u{feff}') && csv.contains("A02") && csv.contains("510000#"), "{csv}");
     let html = province.scratch("audit.html");

@@ -190,8 +190,9 @@ async fn writes_without_the_token_are_401() {
         let not_bearer = node.request(method, path).header("authorization", node.token.clone()).json(&body);
         node.send(not_bearer).await.expect_error(401, "UNAUTHORIZED");
     }
-    // Reads need no token.
+    // Reads need a caller too (`get` sends the operator token).
     assert_eq!(node.get("/api/v1/items/XK00035000").await.status, 200);
+    node.send(node.request(Method::GET, "/api/v1/items/XK00035000")).await.expect_error(401, "UNAUTHORIZED");
     TestNode::assert_unchanged(&before, &node.snapshot().await, "writes without the token");
 }
 

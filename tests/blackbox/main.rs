@@ -2,7 +2,8 @@
 //! `quanze serve` in a temporary data directory on a free loopback port) and talks to it over
 //! HTTPS with a client pinned to the node's certificate, or through the `quanze` CLI.
 //!
-//! Modules: `items` (the list API), `bad_input` (refused requests change nothing), `log`
+//! Modules: `accounts` (people, roles, sign-in, lock-out, API tokens, which routes are open),
+//! `items` (the list API), `bad_input` (refused requests change nothing), `log`
 //! (hashes, verification, tampering, rebuild), `cli` (commands against a running node),
 //! `restart` (a node keeps its list and log across restarts), `federation` (four tiers of real
 //! processes: replication both ways, a dead city, refusals, rollback, forks), `federation_lifecycle`
@@ -10,6 +11,7 @@
 //! calendar, policies and late filings), `recon` (catalogue publications reconciled by four real
 //! nodes on test-controlled clocks).
 
+mod accounts;
 mod audit;
 mod bad_input;
 mod calendar;
