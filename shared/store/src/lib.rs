@@ -19,9 +19,9 @@ use quanze_domain::{DivisionCode, PowerItem};
 use quanze_ledger::{ChainHead, PublicKey, UnverifiedEntry, VerifiedEntry};
 
 pub use types::{
-    AccountRow, AttachmentRow, CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, GrantEventRow, GrantRow,
-    InviteRow, ItemFilter, ItemHistoryRow, ItemRow, KeyLookup, LoginRecord, NewAccount, Page, PublicationRow, RefreshStats,
-    RefusalRow, RequestRow, RequestStepRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
+    AccountRow, AttachmentRow, CatalogueRow, Delivery, Engine, EnrolmentRow, FilingRow, ForkRow, GrantEventRow,
+    GrantRow, InviteRow, ItemFilter, ItemHistoryRow, ItemRow, KeyLookup, LoginRecord, NewAccount, Page, PublicationRow,
+    RefreshStats, RefusalRow, RequestRow, RequestStepRow, StoreError, StoredEntry, TaskCodeRow, TaskRow,
 };
 
 /// The format marker written by the first migration; a database without it is not ours.
