@@ -61,6 +61,8 @@ pub(crate) async fn audit_refresh(pool: &Pool<Db>, extra: &[NodeFact]) -> Result
     let input = load_input(pool, far, all, &everyone, &everyone, &slice).await?;
     let mut evaluation = quanze_domain::audit::evaluate(&input, &calendar, None)
         .map_err(|e| StoreError::Corrupt(format!("audit calendar: {e}")))?;
+    // Millions of strings when everything is recomputed: freed beside the writes below.
+    tokio::task::spawn_blocking(move || drop(input));
     if let Some(parts) = &parts {
         evaluation.findings.retain(|f| parts.contains(&partition_of(f)));
         evaluation.units.checked.retain(|(p, _), _| parts.contains(p));

@@ -452,6 +452,8 @@ async fn run_step(step: &str, p_dir: &Path, as_of: NaiveDate, reuse: bool) -> an
                 let t = Instant::now();
                 let report = AuditReport::build(&scope, as_of, &input.nodes, ev);
                 s.row("AuditReport::build", secs(t), format!("{} node lines", report.nodes.len()));
+                // As the API does: the facts (millions of strings) are freed beside the rest.
+                tokio::task::spawn_blocking(move || drop(input));
                 report
             };
             let (_, t) = timed(store.fill_evidence_hashes(&mut report.findings)).await?;
