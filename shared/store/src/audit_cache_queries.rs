@@ -2,7 +2,7 @@
 // read the entries that arrived since the checkpoint, map their ops to the partitions they touch
 // (`audit::touched`), re-evaluate only those and move the checkpoint, in one transaction; and
 // answer today's audit from the cache. A full recomputation gives the same answer (tested in
-// `tests/audit.rs` and the domain's partition property test).
+// `tests/audit.rs` and the domain's partition property test). `audit_forget` empties the cache.
 
 /// Past this many touched partitions a refresh recomputes everything.
 const REFRESH_LIMIT: usize = 20_000;
@@ -61,6 +61,8 @@ pub(crate) async fn audit_refresh(pool: &Pool<Db>, extra: &[NodeFact]) -> Result
     let input = load_input(pool, far, all, &everyone, &everyone, &slice).await?;
     let mut evaluation = quanze_domain::audit::evaluate(&input, &calendar, None)
         .map_err(|e| StoreError::Corrupt(format!("audit calendar: {e}")))?;
+    // Millions of strings when everything is recomputed: freed beside the writes below.
+    tokio::task::spawn_blocking(move || drop(input));
     if let Some(parts) = &parts {
         evaluation.findings.retain(|f| parts.contains(&partition_of(f)));
         evaluation.units.checked.retain(|(p, _), _| parts.contains(p));
@@ -108,6 +110,16 @@ pub(crate) async fn audit_refresh(pool: &Pool<Db>, extra: &[NodeFact]) -> Result
     tx.commit().await?;
     let partitions = parts.as_ref().map_or(0, |p| p.len() as u64);
     Ok(RefreshStats { entries, partitions, full })
+}
+
+/// Empties the cached findings and their checkpoint: the next refresh recomputes everything.
+pub(crate) async fn audit_forget(pool: &Pool<Db>) -> Result<(), StoreError> {
+    let mut tx = begin_write(pool).await?;
+    for table in ["audit_findings", "audit_units", "audit_checkpoint"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Expands grant touches into their codes and the seals whose scope names them, and sorts the

@@ -234,10 +234,12 @@ fn version_text(text: &str) -> String {
 }
 
 /// The latest version of each item on `as_of` (by the node's seq), restricted to `wanted`
-/// nodes and the slice's codes, with granted items revoked by then shown cancelled. The
-/// versions come one row per node, aggregated by the database (`string_agg`, in SQLite and
-/// PostgreSQL alike): a province holds millions of versions, and a row per version costs more
-/// in the driver than the rules cost in all.
+/// nodes and the slice's codes, with granted items revoked by then shown cancelled, sorted by
+/// (node, code). The versions come one row per node, aggregated by the database (`string_agg`,
+/// in SQLite and PostgreSQL alike): a province holds millions of versions, and a row per version
+/// costs more in the driver than the rules cost in all. The database already orders the rows by
+/// node and each row's versions by code and seq; the sorts here only check that in one pass
+/// (another collation than the bytes' order would make them sort for real).
 async fn item_facts(
     pool: &Pool<Db>,
     as_of: chrono::NaiveDate,
@@ -247,7 +249,8 @@ async fn item_facts(
 ) -> Result<Vec<ItemFact>, StoreError> {
     const AGGREGATE: &str = "SELECT node, string_agg(code || $2 || CAST(seq AS TEXT) || $2 || day || $2 || name || $2 || category \
          || $2 || status || $2 || CAST(basis_fp AS TEXT) || $2 || basis || $2 || CAST(local_basis AS TEXT) || $2 \
-         || CAST(gaps AS TEXT) || $2 || COALESCE(grant_ref, ''), $3) AS versions FROM item_versions WHERE day <= $1";
+         || CAST(gaps AS TEXT) || $2 || COALESCE(grant_ref, ''), $3 ORDER BY code, seq) AS versions FROM item_versions \
+         WHERE day <= $1";
     let corrupt = |what: &str| StoreError::Corrupt(format!("item version: {what}"));
     let mut out: Vec<ItemFact> = Vec::new();
     let codes: Vec<Option<Vec<String>>> = match &slice.codes {
@@ -260,7 +263,7 @@ async fn item_facts(
             let marks: Vec<String> = (0..list.len()).map(|i| format!("${}", i + 4)).collect();
             sql.push_str(&format!(" AND code IN ({})", marks.join(", ")));
         }
-        sql.push_str(" GROUP BY node");
+        sql.push_str(" GROUP BY node ORDER BY node");
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(as_of.to_string()).bind(FIELD.to_string()).bind(RECORD.to_string());
         for c in chunk.iter().flatten() {
             query = query.bind(c.clone());
@@ -273,18 +276,28 @@ async fn item_facts(
             }
             let division = division(node)?;
             let versions: &str = r.try_get("versions")?;
-            let mut latest: HashMap<&str, (u64, Vec<&str>)> = HashMap::new();
+            // (code, seq, fields) of every version, then the last of each code.
+            let mut all: Vec<(&str, u64, [&str; 11])> = Vec::new();
             for record in versions.split(RECORD) {
-                let fields: Vec<&str> = record.split(FIELD).collect();
-                if fields.len() != 11 {
-                    return Err(corrupt(&format!("{} fields in {record:?}", fields.len())));
+                let mut fields = [""; 11];
+                let mut n = 0;
+                for f in record.split(FIELD) {
+                    if n < 11 {
+                        fields[n] = f;
+                    }
+                    n += 1;
+                }
+                if n != 11 {
+                    return Err(corrupt(&format!("{n} fields in {record:?}")));
                 }
                 let seq: u64 = fields[1].parse().map_err(|_| corrupt("seq"))?;
-                if latest.get(fields[0]).is_none_or(|(s, _)| *s < seq) {
-                    latest.insert(fields[0], (seq, fields));
-                }
+                all.push((fields[0], seq, fields));
             }
-            for (code, (seq, f)) in latest {
+            all.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            for (k, &(code, seq, f)) in all.iter().enumerate() {
+                if all.get(k + 1).is_some_and(|next| next.0 == code) {
+                    continue;
+                }
                 let category = Category::ALL.into_iter().find(|c| c.key() == f[4]).ok_or_else(|| corrupt(f[4]))?;
                 out.push(ItemFact {
                     node: division.clone(),
@@ -311,6 +324,7 @@ async fn item_facts(
             f.evidence = e.clone();
         }
     }
+    // In order unless the codes came in chunks (or the collation orders otherwise): linear then.
     out.sort_by(|a, b| (&a.node, &a.code).cmp(&(&b.node, &b.code)));
     Ok(out)
 }
@@ -506,30 +520,25 @@ pub(crate) async fn audit_input(pool: &Pool<Db>, scope: &Scope, as_of: chrono::N
     load_input(pool, as_of, all, &contains, &needed, &Slice::default()).await
 }
 
-/// Fills in the hash of every evidence entry.
+/// Fills in the hash of every evidence entry, reading them in batches of 500 (origin, seq) pairs:
+/// a province's findings cite entries of thousands of logs, and a query per log is a round trip
+/// per log.
 pub(crate) async fn fill_evidence_hashes(pool: &Pool<Db>, findings: &mut [Finding]) -> Result<(), StoreError> {
-    let mut wanted: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
-    for f in findings.iter() {
-        for e in &f.evidence {
-            wanted.entry(e.origin.clone()).or_default().insert(e.seq);
-        }
-    }
+    let wanted: BTreeSet<(&str, u64)> = findings.iter().flat_map(|f| &f.evidence).map(|e| (e.origin.as_str(), e.seq)).collect();
+    let wanted: Vec<(&str, u64)> = wanted.into_iter().collect();
     let mut hashes: HashMap<(String, u64), String> = HashMap::new();
-    for (origin, seqs) in wanted {
-        let seqs: Vec<u64> = seqs.into_iter().collect();
-        for chunk in seqs.chunks(500) {
-            let mut qb = QueryBuilder::<Db>::new("SELECT seq, hash FROM entries WHERE origin = ");
-            qb.push_bind(origin.clone()).push(" AND seq IN (");
-            let mut sep = qb.separated(", ");
-            for s in chunk {
-                sep.push_bind(to_i64(*s));
-            }
-            qb.push(")");
-            for r in qb.build().fetch_all(pool).await? {
-                let hash: Vec<u8> = r.try_get("hash")?;
-                let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                hashes.insert((origin.clone(), to_u64(r.try_get("seq")?)), hash.to_string());
-            }
+    for chunk in wanted.chunks(500) {
+        let mut qb = QueryBuilder::<Db>::new("SELECT origin, seq, hash FROM entries WHERE (origin, seq) IN (VALUES ");
+        let mut sep = qb.separated(", ");
+        for (origin, seq) in chunk {
+            sep.push("(").push_bind_unseparated(origin.to_string()).push_unseparated(", ");
+            sep.push_bind_unseparated(to_i64(*seq)).push_unseparated(")");
+        }
+        qb.push(")");
+        for r in qb.build().fetch_all(pool).await? {
+            let hash: Vec<u8> = r.try_get("hash")?;
+            let hash = Hash::from_slice(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            hashes.insert((r.try_get("origin")?, to_u64(r.try_get("seq")?)), hash.to_string());
         }
     }
     for f in findings.iter_mut() {
@@ -541,4 +550,3 @@ pub(crate) async fn fill_evidence_hashes(pool: &Pool<Db>, findings: &mut [Findin
     }
     Ok(())
 }
-

@@ -400,6 +400,12 @@ impl Store {
         on_backend!(self, audit_refresh(extra))
     }
 
+    /// Empties the cached audit findings: the next `audit_refresh` recomputes everything (a
+    /// benchmark measures the first refresh again this way).
+    pub async fn audit_forget(&self) -> Result<(), StoreError> {
+        on_backend!(self, audit_forget())
+    }
+
     /// The cached findings holding on `today` and the units checked, for the nodes `in_scope`
     /// selects (call `audit_refresh` first).
     pub async fn audit_cached(

@@ -15,6 +15,10 @@
 //!    evidence hashes), phase by phase; b) the first refresh of the cached findings (everything
 //!    recomputed) and the cached audit; c) one more entry delivered (a county renames one item)
 //!    and the incremental refresh, with the partitions it recomputed.
+//!
+//! `--reuse` measures again on a province an earlier run left in `--dir` (the preparation's
+//! figures are read back from `bench-prepared.json` there), `--steps` chooses the measurements:
+//! prepare once, time many times.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -28,6 +32,7 @@ use quanze_domain::{CatalogueChange, Citation, DivisionCode, ItemPatch, Op, Powe
 use quanze_ledger::{SignedEntryWire, UnverifiedEntry, sign_entry};
 use quanze_store::Store;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::commands::bench_recon::{SimLog, deliver};
@@ -56,6 +61,17 @@ pub struct AuditBenchArgs {
     /// Day of the audit (default: today, China time).
     #[arg(long)]
     pub as_of: Option<NaiveDate>,
+    /// 复用之前一次运行在 --dir（及 --database-url）中留下的模拟省份，不再生成和导入，只重新测量；
+    /// b) 先清空审计缓存，首次刷新仍为全部重算 / Measure again on the province an earlier run left
+    /// in --dir (and --database-url): no generation or ingest; b) first empties the audit cache, so
+    /// its first refresh again recomputes everything.
+    #[arg(long)]
+    pub reuse: bool,
+    /// 要运行的测量，逗号分隔 / Measurements to run, comma separated: full (a), refresh (b),
+    /// incremental (c). c) delivers one more entry, which stays in the database: a later --reuse
+    /// audits it too (one more A01 finding), so leave `incremental` out of runs meant to be repeated.
+    #[arg(long, value_delimiter = ',', default_values_t = ["full".to_string(), "refresh".to_string(), "incremental".to_string()])]
+    pub steps: Vec<String>,
     /// Run one step in this process (prepare | full | refresh | incremental); used internally.
     #[arg(long, hide = true)]
     pub step: Option<String>,
@@ -382,6 +398,9 @@ async fn prepare(a: &AuditBenchArgs, p_dir: &Path) -> anyhow::Result<Prepared> {
 struct Step {
     rows: Vec<(String, f64, String)>,
     rules: BTreeMap<String, u64>,
+    /// SHA-256 of the report's findings as JSON (evidence hashes included): equal digests, equal
+    /// results, whatever code computed them.
+    digest: String,
     peak_mb: f64,
 }
 
@@ -408,7 +427,7 @@ async fn timed<T>(f: impl Future<Output = Result<T, quanze_store::StoreError>>) 
 }
 
 /// a), b) or c), in this (child) process.
-async fn run_step(step: &str, p_dir: &Path, as_of: NaiveDate) -> anyhow::Result<Step> {
+async fn run_step(step: &str, p_dir: &Path, as_of: NaiveDate, reuse: bool) -> anyhow::Result<Step> {
     let config = Config::load(p_dir, &Overrides::default())?;
     let store = Store::open(&config.database()).await?;
     let extra = [NodeFact { division: config.division.clone(), name: config.name.clone() }];
@@ -433,6 +452,8 @@ async fn run_step(step: &str, p_dir: &Path, as_of: NaiveDate) -> anyhow::Result<
                 let t = Instant::now();
                 let report = AuditReport::build(&scope, as_of, &input.nodes, ev);
                 s.row("AuditReport::build", secs(t), format!("{} node lines", report.nodes.len()));
+                // As the API does: the facts (millions of strings) are freed beside the rest.
+                tokio::task::spawn_blocking(move || drop(input));
                 report
             };
             let (_, t) = timed(store.fill_evidence_hashes(&mut report.findings)).await?;
@@ -440,8 +461,12 @@ async fn run_step(step: &str, p_dir: &Path, as_of: NaiveDate) -> anyhow::Result<
             s.rules = report.rules.iter().map(|r| (r.id.clone(), r.findings)).collect();
             let note = format!("**{} findings**", report.findings.len());
             s.row("**full audit, total**", secs(t0), note);
+            s.digest = hex::encode(Sha256::digest(serde_json::to_vec(&report.findings)?));
         }
         "refresh" => {
+            if reuse {
+                store.audit_forget().await?;
+            }
             let (stats, t) = timed(store.audit_refresh(&extra)).await?;
             s.row("first audit_refresh (everything recomputed)", t, format!("{stats:?}"));
             // Resets VmHWM (Linux `clear_refs` 5) to the current RSS, which still holds what the
@@ -486,32 +511,66 @@ pub async fn run(a: AuditBenchArgs) -> anyhow::Result<()> {
     if let Some(step) = &a.step {
         let out = match step.as_str() {
             "prepare" => serde_json::to_string(&prepare(&a, &p_dir).await?)?,
-            other => serde_json::to_string(&run_step(other, &p_dir, as_of).await?)?,
+            other => serde_json::to_string(&run_step(other, &p_dir, as_of, a.reuse).await?)?,
         };
         println!("{out}");
         return Ok(());
     }
-    if p_dir.exists() {
-        bail!("{} 已存在，请先删除 / exists already: delete it first", p_dir.display());
+    if let Some(bad) = a.steps.iter().find(|s| !["full", "refresh", "incremental"].contains(&s.as_str())) {
+        bail!("未知的测量 {bad}（应为 full、refresh、incremental）/ unknown step {bad}");
     }
-    if let Some(url) = &a.database_url {
-        check_database(url, a.reset_database).await?;
+    let saved = root.join("bench-prepared.json");
+    if a.reuse {
+        if a.dir.is_none() || !p_dir.exists() || !saved.exists() {
+            bail!(
+                "--reuse 需要之前一次运行留下的 --dir（含 {}）/ --reuse needs the --dir of an earlier run",
+                saved.display()
+            );
+        }
+    } else {
+        if p_dir.exists() {
+            bail!("{} 已存在，请先删除或加 --reuse / exists already: delete it first, or add --reuse", p_dir.display());
+        }
+        if let Some(url) = &a.database_url {
+            check_database(url, a.reset_database).await?;
+        }
+        std::fs::create_dir_all(&root)?;
     }
-    std::fs::create_dir_all(&root)?;
     let backend = if a.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
     let shape = format!("--cities {} --counties {} --townships {}", a.cities, a.counties, a.townships);
     let mut base: Vec<String> = vec!["--dir".into(), root.display().to_string(), "--as-of".into(), as_of.to_string()];
     base.extend(shape.split(' ').map(String::from));
     base.extend(a.database_url.iter().flat_map(|u| ["--database-url".to_string(), u.clone()]));
-    let start = (today - Days::new(120)).to_string();
-    eprintln!("bench audit on {backend}: preparing the province in {} (clock at {start})", p_dir.display());
-    let prep: Prepared = child(Some(&start), "prepare", &base).await?;
-    eprintln!("ingest done in {:.1} s; a) full audit", prep.ingest_s);
-    let full: Step = child(None, "full", &base).await?;
-    eprintln!("b) first refresh and cached audit");
-    let refresh: Step = child(None, "refresh", &base).await?;
-    eprintln!("c) one more entry and the incremental refresh");
-    let inc: Step = child(None, "incremental", &base).await?;
+    if a.reuse {
+        base.push("--reuse".into());
+    }
+    let prep: Prepared = if a.reuse {
+        eprintln!("bench audit on {backend}: reusing the province in {}", p_dir.display());
+        serde_json::from_slice(&std::fs::read(&saved)?).with_context(|| format!("{}", saved.display()))?
+    } else {
+        let start = (today - Days::new(120)).to_string();
+        eprintln!("bench audit on {backend}: preparing the province in {} (clock at {start})", p_dir.display());
+        let prep: Prepared = child(Some(&start), "prepare", &base).await?;
+        std::fs::write(&saved, serde_json::to_vec(&prep)?)?;
+        eprintln!("ingest done in {:.1} s", prep.ingest_s);
+        prep
+    };
+    let wants = |s: &str| a.steps.iter().any(|x| x == s);
+    let mut full = Step::default();
+    if wants("full") {
+        eprintln!("a) full audit");
+        full = child(None, "full", &base).await?;
+    }
+    let mut refresh = Step::default();
+    if wants("refresh") {
+        eprintln!("b) first refresh and cached audit");
+        refresh = child(None, "refresh", &base).await?;
+    }
+    let mut inc = Step::default();
+    if wants("incremental") {
+        eprintln!("c) one more entry and the incremental refresh");
+        inc = child(None, "incremental", &base).await?;
+    }
     let size_mb = storage_mb(&p_dir, a.database_url.as_deref()).await.unwrap_or(0.0);
 
     let c = &prep.counts;
@@ -523,7 +582,8 @@ pub async fn run(a: AuditBenchArgs) -> anyhow::Result<()> {
     let (ingest, node_rate) = (prep.ingest_s, sim_items as f64 / prep.deliver_s);
     let (entry_rate, item_rate) = (entries as f64 / ingest, sim_items as f64 / ingest);
     println!("\n| step | seconds | result |\n|---|---:|---|");
-    println!("| command | | `quanze bench audit {shape} --as-of {as_of}{db}` |");
+    let reused = if a.reuse { " --reuse" } else { "" };
+    println!("| command | | `quanze bench audit {shape} --as-of {as_of}{db}{reused} --steps {}` |", a.steps.join(","));
     println!("| machine, date, backend | | {machine}; {today}; **{backend}** |");
     println!(
         "| simulated province | | {nodes} nodes (1 + {} + {} + {}); **{} items** in {all_entries} signed entries; \
@@ -535,8 +595,9 @@ pub async fn run(a: AuditBenchArgs) -> anyhow::Result<()> {
          the catalogue with no local basis; {} nodes adopted, {} left their task open |",
         c.renamed, c.missing, c.incomplete, c.uncatalogued, c.adopted, c.open_tasks
     );
+    let earlier = if a.reuse { " (measured by the run that prepared it)" } else { "" };
     println!(
-        "| ingest of the simulated logs (generated, signed, delivered through `Node::ingest`) | {ingest:.1} | \
+        "| ingest of the simulated logs (generated, signed, delivered through `Node::ingest`){earlier} | {ingest:.1} | \
          **{entry_rate:.0} entries/s, {item_rate:.0} items/s** ({entries} entries, {sim_items} items); {:.1} s inside \
          `Node::ingest` ({node_rate:.0} items/s); preparation in all {:.1} s, peak RSS {:.0} MB |",
         prep.deliver_s, prep.prepare_s, prep.peak_mb
@@ -556,8 +617,16 @@ pub async fn run(a: AuditBenchArgs) -> anyhow::Result<()> {
             format!("{r} {n} ({expected})")
         })
         .collect();
-    println!("| a) findings per rule (injected) | | {} |", per_rule.join(", "));
-    println!("| c) the entry | | {} |", prep.changed);
+    if wants("full") {
+        println!("| a) findings per rule (injected) | | {} |", per_rule.join(", "));
+        println!("| a) SHA-256 of the findings (JSON) | | `{}` |", full.digest);
+    }
+    if wants("incremental") {
+        println!("| c) the entry | | {} |", prep.changed);
+    }
+    if !wants("full") {
+        return Ok(());
+    }
     let (total, peak) = (full.rows.last().map_or(0.0, |r| r.1), full.peak_mb);
     let verdict = if total < 10.0 && peak < 2048.0 { "meets" } else { "misses" };
     println!(

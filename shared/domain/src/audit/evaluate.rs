@@ -4,10 +4,16 @@
 //! Reads only the input and the calendar; decides nothing about storage or time ("as of" is a
 //! filter on `Finding::from`). Each rule looks only at facts of its own partition (one code, one
 //! node's tasks and filings, one seal), so evaluating a partition alone gives the same findings.
+//!
+//! A province audits about 1.5 M items, so the item rules avoid a map with an entry per item:
+//! the items are looked up in a list sorted by (node, code) (the store delivers them in that
+//! order; any other order is sorted first), and the maps hash with `rustc_hash` (keys are the
+//! input's own strings, not attacker-chosen lookups into a long-lived table).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Days, NaiveDate};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::{
     AuditInput, Difference, Evaluation, Expected, Finding, ItemFact, PublicationFact, RequirementFact, RuleId,
@@ -50,16 +56,38 @@ struct Eval<'a> {
     scope: HashSet<&'a DivisionCode>,
     /// (ancestor, tier) → nodes strictly below the ancestor with that tier (all known nodes).
     below: HashMap<(&'a str, Tier), Vec<&'a DivisionCode>>,
-    /// (node, code) → its item.
-    items: HashMap<(&'a str, &'a str), &'a ItemFact>,
+    /// Every node that holds an item, by its number (the order it first appears in the items).
+    nodes: Vec<&'a DivisionCode>,
+    /// node → its number in `nodes`.
+    node_ids: HashMap<&'a str, u32>,
+    /// code → its items (and, below `item_rules`, its requirements).
+    codes: HashMap<&'a str, CodeFacts<'a>>,
     /// Due date of each publication's reconciliation.
     due: Vec<Option<NaiveDate>>,
     out: Evaluation,
 }
 
+/// The items of one code, each with its node's number, in the input's order; and the same
+/// ordered by node number when the input's order is not (the store's is: by node, then code).
+#[derive(Default)]
+struct CodeFacts<'a> {
+    items: Vec<(u32, &'a ItemFact)>,
+    by_node: Option<Vec<(u32, &'a ItemFact)>>,
+    reqs: Vec<&'a RequirementFact>,
+}
+
+impl<'a> CodeFacts<'a> {
+    /// The item of node number `id`; of two, the last given (as a map would keep).
+    fn item(&self, id: u32) -> Option<&'a ItemFact> {
+        let list = self.by_node.as_deref().unwrap_or(&self.items);
+        let end = list.partition_point(|(n, _)| *n <= id);
+        list[..end].last().filter(|(n, _)| *n == id).map(|(_, i)| *i)
+    }
+}
+
 impl<'a> Eval<'a> {
     fn new(input: &'a AuditInput, calendar: &'a Calendar) -> Eval<'a> {
-        let mut below: HashMap<(&str, Tier), Vec<&DivisionCode>> = HashMap::new();
+        let mut below: HashMap<(&str, Tier), Vec<&DivisionCode>> = HashMap::default();
         let known: HashMap<&str, &DivisionCode> =
             input.nodes.iter().map(|n| (n.division.as_str(), &n.division)).collect();
         for n in &input.nodes {
@@ -71,16 +99,48 @@ impl<'a> Eval<'a> {
                 up = a.parent();
             }
         }
-        let items = input.items.iter().map(|i| ((i.node.as_str(), i.code.as_str()), i)).collect();
+        let mut nodes: Vec<&DivisionCode> = Vec::new();
+        let mut node_ids: HashMap<&str, u32> = HashMap::default();
+        let mut codes: HashMap<&str, CodeFacts> = HashMap::default();
+        let mut last: Option<(&str, u32)> = None;
+        for i in &input.items {
+            let id = match last {
+                Some((n, id)) if n == i.node.as_str() => id,
+                _ => {
+                    let next = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+                    let id = *node_ids.entry(i.node.as_str()).or_insert_with(|| {
+                        nodes.push(&i.node);
+                        next
+                    });
+                    last = Some((i.node.as_str(), id));
+                    id
+                }
+            };
+            codes.entry(i.code.as_str()).or_default().items.push((id, i));
+        }
+        for c in codes.values_mut() {
+            if !c.items.is_sorted_by_key(|(n, _)| *n) {
+                let mut by_node = c.items.clone();
+                by_node.sort_by_key(|(n, _)| *n);
+                c.by_node = Some(by_node);
+            }
+        }
         Eval {
             input,
             calendar,
             scope: input.scope.iter().collect(),
             below,
-            items,
+            nodes,
+            node_ids,
+            codes,
             due: vec![None; input.publications.len()],
             out: Evaluation::default(),
         }
+    }
+
+    /// The item `node` holds under `code`.
+    fn item(&self, node: &str, code: &str) -> Option<&'a ItemFact> {
+        self.codes.get(code)?.item(*self.node_ids.get(node)?)
     }
 
     fn due_of(&mut self, p: usize) -> Result<NaiveDate, CalendarError> {
@@ -112,35 +172,42 @@ impl<'a> Eval<'a> {
     /// A01–A05 and A10, code by code.
     fn item_rules(&mut self) -> Result<(), CalendarError> {
         let input = self.input;
-        let mut codes: HashMap<&str, (Vec<&ItemFact>, Vec<&RequirementFact>)> = HashMap::new();
-        for i in &input.items {
-            codes.entry(i.code.as_str()).or_default().0.push(i);
-            if i.in_force() && self.scope.contains(&i.node) {
-                *self.out.units.held.entry(i.node.clone()).or_insert(0) += 1;
+        let mut codes = std::mem::take(&mut self.codes);
+        for r in &input.requirements {
+            codes.entry(r.code.as_str()).or_default().reqs.push(r);
+        }
+        // Per node number: in scope, under any publication (only such a node can hold an item
+        // "outside the catalogue"), its parent; the items it holds in force.
+        let in_scope: Vec<bool> = self.nodes.iter().map(|n| self.scope.contains(n)).collect();
+        let known: HashSet<&DivisionCode> = input.nodes.iter().map(|n| &n.division).collect();
+        let catalogued: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|n| known.contains(n) && input.publications.iter().any(|p| Self::subject_to(n, p)))
+            .collect();
+        let parents: Vec<Option<DivisionCode>> = self.nodes.iter().map(|n| n.parent()).collect();
+        let mut held = vec![0u64; self.nodes.len()];
+        for (id, i) in codes.values().flat_map(|c| &c.items) {
+            if i.in_force() && in_scope[*id as usize] {
+                held[*id as usize] += 1;
             }
         }
-        for r in &input.requirements {
-            codes.entry(r.code.as_str()).or_default().1.push(r);
-        }
-        let mut deviated: HashSet<(&str, &str, u64, Option<&str>)> = HashSet::new();
-        let mut deviated_codes: HashSet<(&str, &str)> = HashSet::new();
+        let counted = self.nodes.iter().zip(held).filter(|(_, k)| *k > 0);
+        self.out.units.held.extend(counted.map(|(n, k)| ((*n).clone(), k)));
+        let mut deviated: HashSet<(&str, &str, u64, Option<&str>)> = HashSet::default();
+        let mut deviated_codes: HashSet<(&str, &str)> = HashSet::default();
         for d in &input.deviations {
             deviated.insert((d.node.as_str(), d.publication.origin.as_str(), d.publication.seq, d.code.as_deref()));
             if let Some(c) = &d.code {
                 deviated_codes.insert((d.node.as_str(), c.as_str()));
             }
         }
-        // Nodes under any publication: only they can hold an item "outside the catalogue".
-        let catalogued: HashSet<&DivisionCode> = input
-            .nodes
-            .iter()
-            .filter(|n| input.publications.iter().any(|p| Self::subject_to(&n.division, p)))
-            .map(|n| &n.division)
-            .collect();
-        for (code, (items, reqs)) in codes {
+        // The code each node number was last found governed for (a requirement applies to it).
+        let mut governed: Vec<Option<&str>> = vec![None; self.nodes.len()];
+        for (&code, facts) in &codes {
             // The latest requirement on each node for this code.
-            let mut applicable: HashMap<&DivisionCode, &RequirementFact> = HashMap::new();
-            for r in reqs {
+            let mut applicable: HashMap<&DivisionCode, &RequirementFact> = HashMap::default();
+            for r in &facts.reqs {
                 let p = &input.publications[r.publication];
                 for tier in r.tiers.iter().filter(|t| p.tiers.contains(t)) {
                     let Some(nodes) = self.below.get(&(p.evidence.origin.as_str(), *tier)) else { continue };
@@ -155,14 +222,17 @@ impl<'a> Eval<'a> {
             }
             let mut by_node: Vec<(&DivisionCode, &RequirementFact)> = applicable.into_iter().collect();
             by_node.sort_by(|a, b| a.0.cmp(b.0));
-            let mut governed: HashSet<&DivisionCode> = HashSet::new();
             for (node, r) in by_node {
-                governed.insert(node);
+                // A node that holds no item has no number, and no item to be ungoverned.
+                let id = self.node_ids.get(node.as_str()).copied();
+                if let Some(id) = id {
+                    governed[id as usize] = Some(code);
+                }
                 if !self.scope.contains(node) {
                     continue;
                 }
                 let p = &input.publications[r.publication];
-                let item = self.items.get(&(node.as_str(), code)).copied();
+                let item = id.and_then(|id| facts.item(id));
                 let exempt =
                     deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, Some(code)))
                         || deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, None));
@@ -173,17 +243,18 @@ impl<'a> Eval<'a> {
                 self.requirement_finding(node, code, r, p, due, item);
             }
             // Items held with no requirement: outside the catalogue, peers, completeness.
-            let mut peers: BTreeMap<(DivisionCode, Tier), Vec<&ItemFact>> = BTreeMap::new();
-            for i in items.iter().filter(|i| i.in_force()) {
-                let ungoverned = !governed.contains(&i.node);
-                if ungoverned && let Some(parent) = i.node.parent() {
+            let mut peers: BTreeMap<(&DivisionCode, Tier), Vec<&ItemFact>> = BTreeMap::new();
+            for &(id, i) in facts.items.iter().filter(|(_, i)| i.in_force()) {
+                let id = id as usize;
+                let ungoverned = governed[id] != Some(code);
+                if ungoverned && let Some(parent) = &parents[id] {
                     peers.entry((parent, i.node.tier())).or_default().push(i);
                 }
-                if !self.scope.contains(&i.node) {
+                if !in_scope[id] {
                     continue;
                 }
-                let local = i.local_basis || i.grant.is_some() || deviated_codes.contains(&(i.node.as_str(), code));
-                if ungoverned && catalogued.contains(&i.node) && !local {
+                let local = || i.local_basis || i.grant.is_some() || deviated_codes.contains(&(i.node.as_str(), code));
+                if ungoverned && catalogued[id] && !local() {
                     self.push(Finding {
                         node: i.node.clone(),
                         rule: RuleId::NoCounterpart,
@@ -215,6 +286,7 @@ impl<'a> Eval<'a> {
                 self.peer_findings(code, group);
             }
         }
+        self.codes = codes;
         Ok(())
     }
 
@@ -314,9 +386,9 @@ impl<'a> Eval<'a> {
     }
 
     /// A05: peers (same parent, same tier) holding `code` outside any catalogue disagree.
-    fn peer_findings(&mut self, code: &str, group: &[&ItemFact]) {
-        let form = |i: &ItemFact| (i.name.clone(), i.category, i.basis_fp);
-        let mut counts: BTreeMap<(String, crate::category::Category, i64), Vec<&ItemFact>> = BTreeMap::new();
+    fn peer_findings(&mut self, code: &str, group: &[&'a ItemFact]) {
+        let form = |i: &'a ItemFact| (i.name.as_str(), i.category, i.basis_fp);
+        let mut counts: BTreeMap<(&str, crate::category::Category, i64), Vec<&ItemFact>> = BTreeMap::new();
         for i in group {
             counts.entry(form(i)).or_default().push(i);
         }
@@ -325,7 +397,7 @@ impl<'a> Eval<'a> {
         }
         let top = counts.values().map(Vec::len).max().unwrap_or(0);
         let leaders: Vec<_> = counts.iter().filter(|(_, v)| v.len() == top).collect();
-        let majority = (leaders.len() == 1).then(|| leaders[0].0.clone());
+        let majority = (leaders.len() == 1).then(|| *leaders[0].0);
         let from = group.iter().map(|i| i.since).max().unwrap_or(NaiveDate::MIN);
         let sizes: Vec<String> = counts.values().map(|v| v.len().to_string()).collect();
         let members: Vec<&ItemFact> = group.iter().copied().filter(|i| self.scope.contains(&i.node)).collect();
@@ -337,10 +409,14 @@ impl<'a> Eval<'a> {
             let (message, differences, witnesses) = match &majority {
                 Some(maj) => {
                     let (name, category, fp) = maj;
-                    let rep = counts[maj][0];
+                    let rep = counts[&maj][0];
                     let mut d = Vec::new();
-                    if &i.name != name {
-                        d.push(Difference { element: "名称".into(), expected: name.clone(), actual: i.name.clone() });
+                    if i.name != *name {
+                        d.push(Difference {
+                            element: "名称".into(),
+                            expected: name.to_string(),
+                            actual: i.name.clone(),
+                        });
                     }
                     if &i.category != category {
                         d.push(Difference {
@@ -405,7 +481,7 @@ impl<'a> Eval<'a> {
                 if revoked.is_some() {
                     continue;
                 }
-                let item = self.items.get(&(g.grantee.as_str(), code.as_str())).copied();
+                let item = self.item(g.grantee.as_str(), code.as_str());
                 let held = item.is_some_and(|i| i.in_force());
                 if !held {
                     let mut evidence = vec![g.evidence.clone()];
