@@ -409,7 +409,7 @@ impl<'a> Eval<'a> {
             let (message, differences, witnesses) = match &majority {
                 Some(maj) => {
                     let (name, category, fp) = maj;
-                    let rep = counts[&maj][0];
+                    let rep = counts[maj][0];
                     let mut d = Vec::new();
                     if i.name != *name {
                         d.push(Difference {
