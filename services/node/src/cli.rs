@@ -459,7 +459,7 @@ pub enum BenchCommand {
         /// Run only this batch size (ops per entry) in this process; used internally.
         #[arg(long)]
         batch: Option<usize>,
-        /// Run only this raw bound (sign | verify | insert) in this process; used internally.
+        /// Run only this raw bound (sign | verify | insert | insert-items) in this process; used internally.
         #[arg(long)]
         bound: Option<String>,
         /// Working directory (default: a temporary one).

@@ -61,8 +61,9 @@ pub(crate) async fn audit_refresh(pool: &Pool<Db>, extra: &[NodeFact]) -> Result
     let input = load_input(pool, far, all, &everyone, &everyone, &slice).await?;
     let mut evaluation = quanze_domain::audit::evaluate(&input, &calendar, None)
         .map_err(|e| StoreError::Corrupt(format!("audit calendar: {e}")))?;
-    // Millions of strings when everything is recomputed: freed beside the writes below.
-    tokio::task::spawn_blocking(move || drop(input));
+    // Millions of strings when everything is recomputed: freed beside the writes below, and
+    // awaited before returning so the caller can hand the freed memory back to the system.
+    let freeing = tokio::task::spawn_blocking(move || drop(input));
     if let Some(parts) = &parts {
         evaluation.findings.retain(|f| parts.contains(&partition_of(f)));
         evaluation.units.checked.retain(|(p, _), _| parts.contains(p));
@@ -108,6 +109,8 @@ pub(crate) async fn audit_refresh(pool: &Pool<Db>, extra: &[NodeFact]) -> Result
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    // A panic while dropping would only leak; the refresh itself is committed.
+    let _ = freeing.await;
     let partitions = parts.as_ref().map_or(0, |p| p.len() as u64);
     Ok(RefreshStats { entries, partitions, full })
 }

@@ -446,6 +446,12 @@ impl Store {
         on_backend!(self, raw_insert_items(node.as_str(), items))
     }
 
+    /// Benchmark bound only: the rows `append` would write for these item-adding entries (entry,
+    /// items, item versions, head), inserted directly with no chain check, authority or rule.
+    pub async fn raw_insert_rows_for_bench(&self, entries: &[VerifiedEntry]) -> Result<(), StoreError> {
+        on_backend!(self, raw_insert_rows(entries))
+    }
+
     // Accounts, sessions and API tokens (`account_queries.rs`): node-local state, not
     // projections; `rebuild` and `snapshot` leave them alone. Times are Unix seconds.
 

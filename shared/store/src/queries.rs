@@ -375,3 +375,39 @@ pub(crate) async fn raw_insert_items(
     tx.commit().await?;
     Ok(())
 }
+
+/// Benchmark aid: every row `append` writes for these item-adding entries (the entry row with
+/// its bytes, each item row, each item-version row, the head) inserted directly in one
+/// transaction, with no chain check, authority or rule: the raw cost of the same rows.
+pub(crate) async fn raw_insert_rows(pool: &Pool<Db>, entries: &[VerifiedEntry]) -> Result<(), StoreError> {
+    let mut tx = begin_write(pool).await?;
+    for entry in entries {
+        let node = entry.origin().as_str();
+        sqlx::query("INSERT INTO entries (origin, seq, hash, at, body, sig) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(node)
+            .bind(to_i64(entry.seq()))
+            .bind(&entry.hash().as_bytes()[..])
+            .bind(entry.body().at.as_str())
+            .bind(entry.bytes())
+            .bind(&entry.sig()[..])
+            .execute(&mut *tx)
+            .await?;
+        for op in entry.ops() {
+            if let Op::ItemAdd { item, .. } = op {
+                item_query(INSERT_ITEM, node, item, entry.seq(), &entry.body().at)?.execute(&mut *tx).await?;
+                record_version(&mut tx, node, item, entry, None).await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO heads (origin, seq, hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(node)
+        .bind(to_i64(entry.seq()))
+        .bind(&entry.hash().as_bytes()[..])
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -146,15 +146,22 @@ async fn audit(State(node): State<Node>, QueryParams(q): QueryParams<AuditQuery>
     Ok(response)
 }
 
+/// A refresh over this many entries (or a full one) read enough to leave freed heap behind.
+const BURST_ENTRIES: u64 = 500;
+
 /// Keeps the cached findings current: after entries arrive (a change notification), waits a
 /// moment for the burst to end, then refreshes the partitions they touched. Stops with the task.
+/// After a large refresh the allocator's free pages go back to the system.
 pub fn start_refresher(node: Node) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut changes = node.subscribe();
         let extra = me(&node);
         loop {
             match refresh(&node, &extra).await {
-                Ok(stats) if stats.entries > 0 => {
+                Ok(stats) if stats.full || stats.entries > 0 => {
+                    if stats.full || stats.entries >= BURST_ENTRIES {
+                        crate::rss::release_free_memory();
+                    }
                     tracing::debug!(
                         entries = stats.entries,
                         partitions = stats.partitions,
