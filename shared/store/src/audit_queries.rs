@@ -239,7 +239,10 @@ fn version_text(text: &str) -> String {
 /// in SQLite and PostgreSQL alike): a province holds millions of versions, and a row per version
 /// costs more in the driver than the rules cost in all. The database already orders the rows by
 /// node and each row's versions by code and seq; the sorts here only check that in one pass
-/// (another collation than the bytes' order would make them sort for real).
+/// (another collation than the bytes' order would make them sort for real). On PostgreSQL the
+/// versions are aggregated from rows sorted once in a subquery (`AGGREGATE_FROM_SORTED_ROWS`):
+/// PostgreSQL 15 sorts each group again for an aggregate's own ORDER BY, about a second over a
+/// province; the order it then aggregates in is not promised, which the check above covers.
 async fn item_facts(
     pool: &Pool<Db>,
     as_of: chrono::NaiveDate,
@@ -247,10 +250,9 @@ async fn item_facts(
     wanted: &(dyn Fn(&str) -> bool + Sync),
     grants: &GrantFacts,
 ) -> Result<Vec<ItemFact>, StoreError> {
-    const AGGREGATE: &str = "SELECT node, string_agg(code || $2 || CAST(seq AS TEXT) || $2 || day || $2 || name || $2 || category \
+    const RECORD_TEXT: &str = "code || $2 || CAST(seq AS TEXT) || $2 || day || $2 || name || $2 || category \
          || $2 || status || $2 || CAST(basis_fp AS TEXT) || $2 || basis || $2 || CAST(local_basis AS TEXT) || $2 \
-         || CAST(gaps AS TEXT) || $2 || COALESCE(grant_ref, ''), $3 ORDER BY code, seq) AS versions FROM item_versions \
-         WHERE day <= $1";
+         || CAST(gaps AS TEXT) || $2 || COALESCE(grant_ref, '')";
     let corrupt = |what: &str| StoreError::Corrupt(format!("item version: {what}"));
     let mut out: Vec<ItemFact> = Vec::new();
     let codes: Vec<Option<Vec<String>>> = match &slice.codes {
@@ -258,12 +260,21 @@ async fn item_facts(
         Some(set) => set.iter().cloned().collect::<Vec<_>>().chunks(500).map(|c| Some(c.to_vec())).collect(),
     };
     for chunk in codes {
-        let mut sql = AGGREGATE.to_string();
-        if let Some(list) = &chunk {
+        let in_codes = chunk.as_ref().map_or(String::new(), |list| {
             let marks: Vec<String> = (0..list.len()).map(|i| format!("${}", i + 4)).collect();
-            sql.push_str(&format!(" AND code IN ({})", marks.join(", ")));
-        }
-        sql.push_str(" GROUP BY node ORDER BY node");
+            format!(" AND code IN ({})", marks.join(", "))
+        });
+        let sql = if AGGREGATE_FROM_SORTED_ROWS {
+            format!(
+                "SELECT node, string_agg({RECORD_TEXT}, $3) AS versions FROM (SELECT * FROM item_versions \
+                 WHERE day <= $1{in_codes} ORDER BY node, code, seq) v GROUP BY node ORDER BY node"
+            )
+        } else {
+            format!(
+                "SELECT node, string_agg({RECORD_TEXT}, $3 ORDER BY code, seq) AS versions FROM item_versions \
+                 WHERE day <= $1{in_codes} GROUP BY node ORDER BY node"
+            )
+        };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(as_of.to_string()).bind(FIELD.to_string()).bind(RECORD.to_string());
         for c in chunk.iter().flatten() {
             query = query.bind(c.clone());

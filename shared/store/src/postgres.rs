@@ -35,6 +35,9 @@ async fn begin_write(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, D
     pool.begin().await
 }
 
+/// How `item_facts` (audit_queries.rs) orders the versions it aggregates: PostgreSQL 15 sorts every group again for an aggregate `ORDER BY`; a sorted subquery avoids it.
+const AGGREGATE_FROM_SORTED_ROWS: bool = true;
+
 include!("queries.rs");
 include!("fed_queries.rs");
 include!("recon_queries.rs");
