@@ -46,7 +46,7 @@ async fn begin_write(pool: &sqlx::SqlitePool) -> Result<sqlx::Transaction<'stati
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
-/// How `item_facts` (audit_queries.rs) orders the versions it aggregates: SQLite aggregates with its own `ORDER BY` inside `string_agg` at no extra cost.
+/// How `item_facts` (audit_queries.rs) orders the versions it aggregates: SQLite groups `item_versions` in the order of its key, (node, code, seq), with no subquery.
 const AGGREGATE_FROM_SORTED_ROWS: bool = false;
 
 include!("queries.rs");
