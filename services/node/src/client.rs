@@ -68,6 +68,10 @@ impl NodeClient {
         Ok(self.send(self.request(Method::GET, path)).await?.text().await?)
     }
 
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(self.send(self.request(Method::GET, path)).await?.bytes().await?.to_vec())
+    }
+
     pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> anyhow::Result<Value> {
         Ok(self.send(self.request(method, path).json(body)).await?.json().await?)
     }
