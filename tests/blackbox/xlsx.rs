@@ -47,6 +47,12 @@ async fn an_xlsx_export_imports_into_a_fresh_node_as_the_same_list() {
     assert_eq!((status, headers[reqwest::header::CONTENT_TYPE].to_str().unwrap()), (200, XLSX));
     assert_eq!(parse_items(ImportFormat::Xlsx, &public).unwrap().items.len(), 4);
 
+    // The grant register as a workbook too (empty here: the header row only).
+    let (status, headers, register) = get_bytes(&source, "/api/v1/grants/export?format=xlsx").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&register));
+    assert_eq!(headers[reqwest::header::CONTENT_TYPE], XLSX);
+    assert!(register.starts_with(b"PK"), "an .xlsx is a zip");
+
     // The CLI: export to a file, import into a third node by the file's extension.
     let file = source.scratch("泸县权责清单.xlsx");
     let out = source.cli(["export", "--format", "xlsx", "--output", file.to_str().unwrap()]).await;
@@ -71,7 +77,8 @@ async fn a_bad_workbook_is_refused_naming_sheet_and_rows_and_nothing_is_written(
         row(["XK00043000", "卫生许可注销", "行政许可", basis, "泸县卫生健康局", "二十"]),
     ];
     let bytes = table_to_xlsx("卫生许可", &headers, &rows).unwrap();
-    let body = node.post_bytes("/api/v1/import?format=xlsx", XLSX, bytes).await.expect_error(422, "IMPORT_INVALID");
+    let body =
+        node.post_bytes("/api/v1/import?format=xlsx", XLSX, bytes.clone()).await.expect_error(422, "IMPORT_INVALID");
     let errors: Vec<(&str, u64, &str)> = body["errors"]
         .as_array()
         .unwrap_or_else(|| panic!("no errors list: {body}"))
@@ -79,6 +86,13 @@ async fn a_bad_workbook_is_refused_naming_sheet_and_rows_and_nothing_is_written(
         .map(|e| (e["sheet"].as_str().unwrap_or(""), e["row"].as_u64().unwrap_or(0), e["field"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(errors, [("卫生许可", 3, "category"), ("卫生许可", 4, "legal_days")], "{body}");
+
+    // The CLI names the worksheet and the row too, and exits non-zero.
+    let file = node.scratch("卫生许可.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = node.cli(["import", file.to_str().unwrap()]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("工作表 “卫生许可” 第 3 行"), "{}", describe(&out));
 
     // Not a workbook at all: one error on row 1, no sheet.
     let body = node

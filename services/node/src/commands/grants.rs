@@ -94,9 +94,9 @@ pub enum GrantCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// The register of batches as CSV (for Excel) or JSON.
+    /// The register of batches as CSV or .xlsx (for Excel) or JSON.
     Export {
-        /// csv (default) or json.
+        /// csv (default), xlsx (needs --out) or json.
         #[arg(long, default_value = "csv")]
         format: String,
         #[arg(long)]
@@ -263,6 +263,15 @@ pub async fn run(cmd: GrantCommand) -> anyhow::Result<()> {
                 encode(&format),
                 encode(role.as_deref().unwrap_or("all"))
             );
+            if format == "xlsx" {
+                let Some(out) = out else {
+                    bail!("xlsx 是二进制文件，请加 --out 赋权登记.xlsx / an .xlsx is binary: give --out FILE.xlsx");
+                };
+                let bytes = client(&node)?.get_bytes(&path).await?;
+                std::fs::write(&out, bytes).with_context(|| format!("无法写入 {} / cannot write", out.display()))?;
+                eprintln!("已写入 / written: {}", out.display());
+                return Ok(());
+            }
             let body = client(&node)?.get_text(&path).await?;
             write_out(out, &body)
         }
