@@ -9,7 +9,7 @@
 //! processes: replication both ways, a dead city, refusals, rollback, forks), `federation_lifecycle`
 //! (key rotation, disk-loss recovery, invite misuse), `calendar` (working days, the root's
 //! calendar, policies and late filings), `recon` (catalogue publications reconciled by four real
-//! nodes on test-controlled clocks).
+//! nodes on test-controlled clocks), `xlsx` (Excel workbooks exported, imported and refused).
 
 mod accounts;
 mod audit;
@@ -24,3 +24,4 @@ mod log;
 mod recon;
 mod requests;
 mod restart;
+mod xlsx;

@@ -42,9 +42,9 @@ pub enum Command {
     /// Items of this node's list.
     #[command(subcommand)]
     Item(ItemCommand),
-    /// Import a list file (CSV or JSON) as one signed entry; all rows or none.
+    /// Import a list file (CSV, Excel .xlsx/.xls or JSON) as one signed entry; all rows or none.
     Import(ImportArgs),
-    /// Export the list as CSV or JSON.
+    /// Export the list as CSV, Excel .xlsx or JSON.
     Export(ExportArgs),
     /// The node's signed log.
     #[command(subcommand)]
@@ -233,9 +233,10 @@ pub enum ItemCommand {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The file: .csv (UTF-8, Chinese headers) or .json.
+    /// The file: .csv (UTF-8, Chinese headers), .xlsx/.xls (first worksheet with the Chinese
+    /// headers) or .json.
     pub file: PathBuf,
-    /// csv | json (default: from the file name).
+    /// csv | xlsx | xls | json (default: from the file name).
     #[arg(long)]
     pub format: Option<String>,
     #[command(flatten)]
@@ -244,10 +245,10 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// csv | json
+    /// csv | xlsx | json
     #[arg(long, default_value = "csv")]
     pub format: String,
-    /// Write to this file instead of standard output.
+    /// Write to this file instead of standard output (required for xlsx on a terminal).
     #[arg(long)]
     pub output: Option<PathBuf>,
     #[command(flatten)]

@@ -68,6 +68,10 @@ impl NodeClient {
         Ok(self.send(self.request(Method::GET, path)).await?.text().await?)
     }
 
+    pub async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(self.send(self.request(Method::GET, path)).await?.bytes().await?.to_vec())
+    }
+
     pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> anyhow::Result<Value> {
         Ok(self.send(self.request(method, path).json(body)).await?.json().await?)
     }
@@ -105,10 +109,13 @@ impl std::fmt::Display for ApiFailure {
         write!(f, "{code} (HTTP {}): {message}", self.status)?;
         if let Some(errors) = self.body.get("errors").and_then(Value::as_array) {
             for e in errors {
+                let sheet = e.get("sheet").and_then(Value::as_str).map(|s| format!("工作表 “{s}” "));
                 let row = e.get("row").and_then(Value::as_u64).map(|r| format!("第 {r} 行 / row {r} "));
                 let field = e.get("field").and_then(Value::as_str).map(|f| format!("[{f}] "));
                 let msg = e.get("message").and_then(Value::as_str).unwrap_or("");
-                write!(f, "\n  {}{}{msg}", row.unwrap_or_default(), field.unwrap_or_default())?;
+                let (sheet, row, field) =
+                    (sheet.unwrap_or_default(), row.unwrap_or_default(), field.unwrap_or_default());
+                write!(f, "\n  {sheet}{row}{field}{msg}")?;
             }
         }
         Ok(())

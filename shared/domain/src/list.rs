@@ -15,6 +15,9 @@ use crate::item::{Field, PowerItem};
 /// One problem in one row of a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
+    /// The worksheet, for a row of an Excel workbook (none for CSV and JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// Row number as the user sees it in the file.
     pub row: usize,
     /// The element, when the problem is about one (none for a malformed row).
@@ -23,8 +26,23 @@ pub struct RowError {
     pub message: String,
 }
 
+impl RowError {
+    /// The error of a row outside any worksheet (CSV, JSON, a request body).
+    pub fn new(row: usize, field: Option<Field>, message: impl Into<String>) -> RowError {
+        RowError { sheet: None, row, field, message: message.into() }
+    }
+
+    /// The same error, naming the worksheet its row is on.
+    pub fn in_sheet(self, sheet: &str) -> RowError {
+        RowError { sheet: Some(sheet.to_string()), ..self }
+    }
+}
+
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(sheet) = &self.sheet {
+            write!(f, "工作表 “{sheet}” ")?;
+        }
         match self.field {
             Some(field) => write!(f, "第 {} 行 {}: {}", self.row, field, self.message),
             None => write!(f, "第 {} 行: {}", self.row, self.message),
@@ -62,9 +80,12 @@ fn validate_numbered<'a>(
     for (row, item) in numbered {
         match item.validate() {
             Ok(ws) => warnings.extend(ws.into_iter().map(|warning| RowWarning { row, warning })),
-            Err(es) => {
-                errors.extend(es.into_iter().map(|e| RowError { row, field: Some(e.field), message: e.message }))
-            }
+            Err(es) => errors.extend(es.into_iter().map(|e| RowError {
+                sheet: None,
+                row,
+                field: Some(e.field),
+                message: e.message,
+            })),
         }
         let code = item.code.as_str();
         if code.trim().is_empty() {
@@ -72,6 +93,7 @@ fn validate_numbered<'a>(
         }
         if let Some(first) = seen.get(code) {
             errors.push(RowError {
+                sheet: None,
                 row,
                 field: Some(Field::Code),
                 message: format!("事项编码 “{code}” 与第 {first} 行重复 / duplicate code, first on row {first}"),

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use quanze_domain::grants::{Extension, GrantBatch, GrantRef, check_not_revoked};
+use quanze_domain::import::{escape_formula, table_to_xlsx};
 use quanze_domain::{DivisionCode, Op};
 use quanze_store::GrantRow;
 use serde::Deserialize;
@@ -240,64 +241,74 @@ struct ExportQuery {
     role: Option<String>,
 }
 
-/// `GET /grants/export?format=csv|json`: the register of visible batches.
+/// `GET /grants/export?format=csv|xlsx|json`: the register of visible batches.
 async fn export(State(node): State<Node>, QueryParams(q): QueryParams<ExportQuery>) -> Result<Response, ApiError> {
     let today = node.today();
     let rows = visible_grants(&node, q.role.as_deref()).await?;
-    match q.format.as_deref().unwrap_or("csv") {
-        "json" => {
-            let list: Vec<Value> = rows.iter().map(|r| summary(r, today)).collect();
-            Ok(Json(json!({ "today": today, "grants": list })).into_response())
-        }
-        "csv" => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let head = [
-                "批次",
-                "文号",
-                "标题",
-                "赋权方",
-                "承接方",
-                "印发日期",
-                "交接期限",
-                "承接日期",
-                "交接逾期",
-                "培训指导期至",
-                "状态",
-                "事项数",
-                "已收回事项数",
-                "收回日期",
-                "收回理由",
-                "承接部门",
-            ];
-            w.write_record(head).map_err(ApiError::internal)?;
-            for r in &rows {
-                let h = &r.header;
-                let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-                w.write_record([
-                    ref_text(&h.grant_ref),
-                    h.doc_no.clone(),
-                    h.title.clone(),
-                    h.grant_ref.origin.to_string(),
-                    h.grantee.to_string(),
-                    h.issued.to_string(),
-                    h.handover_due.to_string(),
-                    opt(h.accepted_on),
-                    if h.handover_late(today) { "是" } else { "否" }.to_string(),
-                    h.training_until().to_string(),
-                    h.status_on(today).label().to_string(),
-                    h.items.to_string(),
-                    h.items_revoked.to_string(),
-                    opt(h.revoked_on),
-                    h.revoke_reason.clone(),
-                    h.departments.join("、"),
-                ])
-                .map_err(ApiError::internal)?;
-            }
-            let body = w.into_inner().map_err(ApiError::internal)?;
-            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
-        }
-        other => {
-            Err(ApiError::bad_query(format!("format 应为 csv 或 json，而不是 “{other}” / format must be csv or json")))
-        }
+    let format = q.format.as_deref().unwrap_or("csv");
+    if format == "json" {
+        let list: Vec<Value> = rows.iter().map(|r| summary(r, today)).collect();
+        return Ok(Json(json!({ "today": today, "grants": list })).into_response());
     }
+    if !matches!(format, "csv" | "xlsx") {
+        return Err(ApiError::bad_query(format!(
+            "format 应为 csv、xlsx 或 json，而不是 “{format}” / format must be csv, xlsx or json"
+        )));
+    }
+    const HEAD: [&str; 16] = [
+        "批次",
+        "文号",
+        "标题",
+        "赋权方",
+        "承接方",
+        "印发日期",
+        "交接期限",
+        "承接日期",
+        "交接逾期",
+        "培训指导期至",
+        "状态",
+        "事项数",
+        "已收回事项数",
+        "收回日期",
+        "收回理由",
+        "承接部门",
+    ];
+    let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let h = &r.header;
+            vec![
+                ref_text(&h.grant_ref),
+                h.doc_no.clone(),
+                h.title.clone(),
+                h.grant_ref.origin.to_string(),
+                h.grantee.to_string(),
+                h.issued.to_string(),
+                h.handover_due.to_string(),
+                opt(h.accepted_on),
+                if h.handover_late(today) { "是" } else { "否" }.to_string(),
+                h.training_until().to_string(),
+                h.status_on(today).label().to_string(),
+                h.items.to_string(),
+                h.items_revoked.to_string(),
+                opt(h.revoked_on),
+                h.revoke_reason.clone(),
+                h.departments.join("、"),
+            ]
+        })
+        .collect();
+    if format == "xlsx" {
+        let table: Vec<Vec<String>> =
+            table.into_iter().map(|row| row.into_iter().map(escape_formula).collect()).collect();
+        let bytes = table_to_xlsx("赋权登记", &HEAD, &table).map_err(ApiError::internal)?;
+        return Ok(super::public::download_response(bytes, super::items::XLSX_CONTENT_TYPE, "赋权登记.xlsx"));
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEAD).map_err(ApiError::internal)?;
+    for row in &table {
+        w.write_record(row).map_err(ApiError::internal)?;
+    }
+    let body = w.into_inner().map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
 }

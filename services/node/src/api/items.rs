@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quanze_domain::import::{ImportFormat, items_to_csv, items_to_json, parse_items};
+use quanze_domain::import::{ImportFormat, items_to_csv, items_to_json, items_to_xlsx, parse_items};
 use quanze_domain::{Category, ItemPatch, ItemStatus, Op, PowerItem, RowError, apply_item_op};
 use quanze_ledger::VerifiedEntry;
 use quanze_store::ItemFilter;
@@ -153,10 +153,11 @@ pub async fn import(
     let mut clashes = Vec::new();
     for (item, row) in batch.items.iter().zip(&batch.rows) {
         if node.store().item(node.division(), &item.code).await?.is_some() {
-            clashes.push(RowError {
-                row: *row,
-                field: Some(quanze_domain::Field::Code),
-                message: format!("事项编码 “{}” 在清单中已存在 / code already in the list", item.code),
+            let message = format!("事项编码 “{}” 在清单中已存在 / code already in the list", item.code);
+            let clash = RowError::new(*row, Some(quanze_domain::Field::Code), message);
+            clashes.push(match &batch.sheet {
+                Some(sheet) => clash.in_sheet(sheet),
+                None => clash,
             });
         }
     }
@@ -166,13 +167,25 @@ pub async fn import(
     let count = batch.items.len();
     let ops = batch.items.into_iter().map(Op::add).collect();
     let entry = node.write(ops).await?;
-    Ok((StatusCode::CREATED, Json(written(&entry, json!({ "imported": count, "warnings": batch.warnings }))))
-        .into_response())
+    let mut answer = json!({ "imported": count, "warnings": batch.warnings });
+    if let Some(sheet) = batch.sheet {
+        answer["sheet"] = json!(sheet);
+    }
+    Ok((StatusCode::CREATED, Json(written(&entry, answer))).into_response())
 }
 
-/// The whole list (every status) as CSV or JSON, ordered by code.
+/// Content type of an .xlsx workbook.
+pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The whole list (every status) as CSV, JSON or an .xlsx workbook (a download named
+/// `<division>-权责清单.xlsx`), ordered by code.
 pub async fn export(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>) -> Result<Response, ApiError> {
     let format = format_of(&q)?;
+    if format == ImportFormat::Xls {
+        return Err(ApiError::bad_query(
+            "导出仅支持 csv、xlsx 或 json（.xls 为旧格式，只能导入）/ export supports csv, xlsx or json; .xls is import only",
+        ));
+    }
     let mut items = Vec::new();
     let mut filter = ItemFilter { limit: MAX_PAGE, ..Default::default() };
     loop {
@@ -185,8 +198,13 @@ pub async fn export(State(node): State<Node>, QueryParams(q): QueryParams<Format
         filter.offset += n;
     }
     let (body, content_type) = match format {
-        ImportFormat::Csv => (items_to_csv(&items), "text/csv; charset=utf-8"),
-        ImportFormat::Json => (items_to_json(&items), "application/json"),
+        ImportFormat::Csv => (items_to_csv(&items).into_bytes(), "text/csv; charset=utf-8"),
+        ImportFormat::Json => (items_to_json(&items).into_bytes(), "application/json"),
+        ImportFormat::Xlsx | ImportFormat::Xls => {
+            let bytes = items_to_xlsx(&items).map_err(ApiError::internal)?;
+            let name = format!("{}-权责清单.xlsx", node.division());
+            return Ok(super::public::download_response(bytes, XLSX_CONTENT_TYPE, &name));
+        }
     };
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }

@@ -12,7 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use quanze_domain::{Category, DivisionCode, PowerItem, items_to_csv};
+use quanze_domain::{Category, DivisionCode, PowerItem, items_to_csv, items_to_xlsx};
 use quanze_store::{ItemFilter, ItemHistoryRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -173,7 +173,7 @@ async fn list_bytes(node: &Node, list: &DivisionCode) -> Result<(Vec<u8>, usize)
     Ok((bytes, items.len()))
 }
 
-/// `GET /api/v1/public/download?format=json|csv`
+/// `GET /api/v1/public/download?format=json|csv|xlsx`
 async fn download(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>) -> Result<Response, ApiError> {
     let file = format!("{}-权责清单", node.division());
     match q.format.as_deref().unwrap_or("json") {
@@ -185,13 +185,18 @@ async fn download(State(node): State<Node>, QueryParams(q): QueryParams<FormatQu
             let items = published_items(&node, node.division()).await?;
             Ok(download_response(items_to_csv(&items).into_bytes(), "text/csv; charset=utf-8", &format!("{file}.csv")))
         }
-        other => {
-            Err(ApiError::bad_query(format!("format 应为 json 或 csv，而不是 “{other}” / format must be json or csv")))
+        "xlsx" => {
+            let items = published_items(&node, node.division()).await?;
+            let bytes = items_to_xlsx(&items).map_err(ApiError::internal)?;
+            Ok(download_response(bytes, super::items::XLSX_CONTENT_TYPE, &format!("{file}.xlsx")))
         }
+        other => Err(ApiError::bad_query(format!(
+            "format 应为 json、csv 或 xlsx，而不是 “{other}” / format must be json, csv or xlsx"
+        ))),
     }
 }
 
-fn download_response(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
+pub(super) fn download_response(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
     let disposition = format!("attachment; filename*=UTF-8''{}", super::requests::rfc5987(name));
     ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response()

@@ -17,11 +17,12 @@ use crate::cli::NodeArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum GrantCommand {
-    /// Issue a batch as one signed entry. FILE is a batch (JSON) or an item sheet (CSV: 事项编码,
-    /// 赋权部门, 承接部门, optional 审批类别 and 需报省办结), with the document given by flags.
+    /// Issue a batch as one signed entry. FILE is a batch (JSON) or an item sheet (CSV or Excel
+    /// .xlsx/.xls: 事项编码, 赋权部门, 承接部门, optional 审批类别 and 需报省办结), with the
+    /// document given by flags.
     Issue {
         file: PathBuf,
-        /// 文号, e.g. 盘政发〔2016〕37号 (required for CSV; overrides the JSON's).
+        /// 文号, e.g. 盘政发〔2016〕37号 (required for a sheet; overrides the JSON's).
         #[arg(long)]
         doc_no: Option<String>,
         #[arg(long)]
@@ -93,9 +94,9 @@ pub enum GrantCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// The register of batches as CSV (for Excel) or JSON.
+    /// The register of batches as CSV or .xlsx (for Excel) or JSON.
     Export {
-        /// csv (default) or json.
+        /// csv (default), xlsx (needs --out) or json.
         #[arg(long, default_value = "csv")]
         format: String,
         #[arg(long)]
@@ -262,6 +263,15 @@ pub async fn run(cmd: GrantCommand) -> anyhow::Result<()> {
                 encode(&format),
                 encode(role.as_deref().unwrap_or("all"))
             );
+            if format == "xlsx" {
+                let Some(out) = out else {
+                    bail!("xlsx 是二进制文件，请加 --out 赋权登记.xlsx / an .xlsx is binary: give --out FILE.xlsx");
+                };
+                let bytes = client(&node)?.get_bytes(&path).await?;
+                std::fs::write(&out, bytes).with_context(|| format!("无法写入 {} / cannot write", out.display()))?;
+                eprintln!("已写入 / written: {}", out.display());
+                return Ok(());
+            }
             let body = client(&node)?.get_text(&path).await?;
             write_out(out, &body)
         }
@@ -275,16 +285,24 @@ async fn issue(
     node: NodeArgs,
 ) -> anyhow::Result<()> {
     let name = file.display().to_string();
-    let format = ImportFormat::from_file_name(&name)
-        .with_context(|| format!("{name}: 文件应为 .json 或 .csv / expected a .json or .csv file"))?;
+    let format = ImportFormat::from_file_name(&name).with_context(|| {
+        format!("{name}: 文件应为 .json、.csv、.xlsx 或 .xls / expected .json, .csv, .xlsx or .xls")
+    })?;
     let mut body = match format {
         ImportFormat::Json => read_json(&file)?,
-        ImportFormat::Csv => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 {name} / cannot read file"))?;
-            let items = quanze_domain::parse_grant_csv(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        ImportFormat::Csv | ImportFormat::Xlsx | ImportFormat::Xls => {
+            let bytes = std::fs::read(&file).with_context(|| format!("无法读取 {name} / cannot read file"))?;
+            let items = if format.is_workbook() {
+                quanze_domain::parse_grant_workbook(&bytes)
+            } else {
+                let text = String::from_utf8(bytes)
+                    .with_context(|| format!("{name}: 文件不是 UTF-8 编码 / file is not UTF-8"))?;
+                quanze_domain::parse_grant_csv(&text)
+            }
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             let (Some(_), Some(_), Some(_)) = (&doc_no, &title, &grantee) else {
                 bail!(
-                    "{name}: CSV 事项表须用 --doc-no、--title 和 --grantee 给出文号、标题和承接方 / a CSV sheet needs --doc-no, --title and --grantee"
+                    "{name}: 事项表须用 --doc-no、--title 和 --grantee 给出文号、标题和承接方 / a sheet needs --doc-no, --title and --grantee"
                 );
             };
             json!({ "items": items })

@@ -1,6 +1,8 @@
 //! `quanze item …`, `quanze import` and `quanze export`: list work through the node's API.
 
-use anyhow::Context;
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Context, bail};
 use quanze_domain::Citation;
 use quanze_domain::import::ImportFormat;
 use reqwest::Method;
@@ -68,13 +70,15 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let format = match &args.format {
         Some(f) => f.parse::<ImportFormat>()?,
         None => ImportFormat::from_file_name(&file_name).with_context(|| {
-            format!("{file_name}: 无法从文件名判断格式，请加 --format csv|json / cannot tell the format")
+            format!("{file_name}: 无法从文件名判断格式，请加 --format csv|xlsx|xls|json / cannot tell the format")
         })?,
     };
     let bytes = std::fs::read(&args.file).with_context(|| format!("无法读取 {file_name} / cannot read file"))?;
     let content_type = match format {
         ImportFormat::Csv => "text/csv",
         ImportFormat::Json => "application/json",
+        ImportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ImportFormat::Xls => "application/vnd.ms-excel",
     };
     let res = client(&args.node)?
         .post_bytes(&format!("/api/v1/import?format={}", format.key()), content_type, bytes)
@@ -88,7 +92,9 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     );
     if let Some(ws) = res["warnings"].as_array().filter(|w| !w.is_empty()) {
         for w in ws {
-            println!("  提示 / warning {file_name} 第 {} 行: {}", w["row"], w["message"].as_str().unwrap_or(""));
+            let sheet = res["sheet"].as_str().map(|s| format!("工作表 “{s}” ")).unwrap_or_default();
+            let message = w["message"].as_str().unwrap_or("");
+            println!("  提示 / warning {file_name} {sheet}第 {} 行: {message}", w["row"]);
         }
     }
     Ok(())
@@ -96,13 +102,21 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
 
 pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let format: ImportFormat = args.format.parse()?;
-    let text = client(&args.node)?.get_text(&format!("/api/v1/export?format={}", format.key())).await?;
+    if format == ImportFormat::Xls {
+        bail!("导出请用 --format xlsx（.xls 为旧格式，只能导入）/ export as xlsx; .xls is import only");
+    }
+    if format.is_workbook() && args.output.is_none() && std::io::stdout().is_terminal() {
+        bail!(
+            "Excel 文件是二进制文件，不能输出到终端，请加 --output 清单.xlsx / an .xlsx is binary: give --output FILE.xlsx"
+        );
+    }
+    let bytes = client(&args.node)?.get_bytes(&format!("/api/v1/export?format={}", format.key())).await?;
     match &args.output {
         Some(path) => {
-            std::fs::write(path, &text).with_context(|| format!("无法写入 {} / cannot write", path.display()))?;
+            std::fs::write(path, &bytes).with_context(|| format!("无法写入 {} / cannot write", path.display()))?;
             eprintln!("已导出到 / exported to {}", path.display());
         }
-        None => print!("{text}"),
+        None => std::io::stdout().write_all(&bytes).context("无法写出 / cannot write to standard output")?,
     }
     Ok(())
 }

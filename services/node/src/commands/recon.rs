@@ -19,8 +19,8 @@ use crate::cli::NodeArgs;
 #[derive(Debug, Subcommand)]
 pub enum CatalogueCommand {
     /// Publish a catalogue change for lower tiers as one signed entry. FILE is a publication
-    /// (JSON) or a change sheet (CSV: 调整方式, 事项编码, 行使层级, 调整理由, 关联编码 and the item
-    /// columns), with the document given by the flags.
+    /// (JSON) or a change sheet (CSV or Excel .xlsx/.xls: 调整方式, 事项编码, 行使层级, 调整理由,
+    /// 关联编码 and the item columns), with the document given by the flags.
     Publish(PublishArgs),
     /// Publications this node holds.
     List {
@@ -53,7 +53,7 @@ pub enum CatalogueCommand {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     pub file: PathBuf,
-    /// 文号, e.g. 川委办〔2015〕17号 (required for CSV; overrides the JSON's).
+    /// 文号, e.g. 川委办〔2015〕17号 (required for a sheet; overrides the JSON's).
     #[arg(long)]
     pub doc_no: Option<String>,
     /// Title of the document.
@@ -104,7 +104,7 @@ pub enum ReconCommand {
         /// Only these codes (comma separated); default every unresolved one.
         #[arg(long, value_delimiter = ',')]
         items: Vec<String>,
-        /// A list file (CSV or JSON) with local elements (implementing body, contacts, a
+        /// A list file (CSV, Excel .xlsx/.xls or JSON) with local elements (implementing body, contacts, a
         /// shorter promised limit, …) for codes being adopted.
         #[arg(long)]
         local: Option<PathBuf>,
@@ -219,17 +219,21 @@ pub async fn catalogue(cmd: CatalogueCommand) -> anyhow::Result<()> {
 
 async fn publish(args: PublishArgs) -> anyhow::Result<()> {
     let name = args.file.display().to_string();
-    let format = ImportFormat::from_file_name(&name)
-        .with_context(|| format!("{name}: 文件应为 .json 或 .csv / expected a .json or .csv file"))?;
+    let format = ImportFormat::from_file_name(&name).with_context(|| {
+        format!("{name}: 文件应为 .json、.csv、.xlsx 或 .xls / expected .json, .csv, .xlsx or .xls")
+    })?;
     let mut body = match format {
         ImportFormat::Json => read_json(&args.file)?,
-        ImportFormat::Csv => {
+        ImportFormat::Csv | ImportFormat::Xlsx | ImportFormat::Xls => {
             let bytes = std::fs::read(&args.file).with_context(|| format!("无法读取 {name} / cannot read file"))?;
-            let changes = quanze_domain::parse_catalogue_csv(&bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let changes = if format.is_workbook() {
+                quanze_domain::parse_catalogue_workbook(&bytes)
+            } else {
+                quanze_domain::parse_catalogue_csv(&bytes)
+            }
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             let (Some(_), Some(_)) = (&args.doc_no, &args.title) else {
-                bail!(
-                    "{name}: CSV 调整表须用 --doc-no 和 --title 给出文号和标题 / a CSV sheet needs --doc-no and --title"
-                );
+                bail!("{name}: 调整表须用 --doc-no 和 --title 给出文号和标题 / a sheet needs --doc-no and --title");
             };
             json!({ "changes": changes })
         }
@@ -373,8 +377,9 @@ pub async fn recon(args: ReconArgs) -> anyhow::Result<()> {
                 None => Vec::new(),
                 Some(path) => {
                     let name = path.display().to_string();
-                    let format = ImportFormat::from_file_name(&name)
-                        .with_context(|| format!("{name}: 文件应为 .json 或 .csv / expected .json or .csv"))?;
+                    let format = ImportFormat::from_file_name(&name).with_context(|| {
+                        format!("{name}: 文件应为 .json、.csv、.xlsx 或 .xls / expected .json, .csv, .xlsx or .xls")
+                    })?;
                     let bytes = std::fs::read(path).with_context(|| format!("无法读取 {name} / cannot read file"))?;
                     parse_items(format, &bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?.items
                 }

@@ -1,12 +1,13 @@
 //! Catalogue changes from a spreadsheet (目录调整表): the CSV an editorial office keeps in Excel,
 //! one change a row, into the `CatalogueChange`s of a publication.
 //!
-//! Owns `parse_catalogue_csv` and the four columns only a change sheet has: 调整方式 (kind),
-//! 行使层级 (tiers), 调整理由 (reason) and 关联编码 (related). Everything else is reused, not
-//! re-implemented: the item columns, row numbering, title rows and the BOM are read by the import
-//! sheet reader (`sheet::read`, which sees the four extra columns as ignored 序号 columns), and new
-//! items are checked by `list::validate_rows`. Whether the changes fit the catalogue (codes exist,
-//! delegation goes down) is `catalogue::plan`'s business.
+//! Owns `parse_catalogue_csv` (and `parse_catalogue_workbook`, the same sheet kept as
+//! .xlsx/.xls) and the four columns only a change sheet has: 调整方式 (kind), 行使层级 (tiers),
+//! 调整理由 (reason) and 关联编码 (related). Everything else is reused, not re-implemented: the
+//! item columns, row numbering, title rows and the BOM are read by the import sheet reader
+//! (`sheet::read_records`, which sees the four extra columns as ignored 序号 columns), and new
+//! items are checked by `list::validate_rows`. Whether the changes fit the catalogue (codes
+//! exist, delegation goes down) is `catalogue::plan`'s business.
 //!
 //! Pure: bytes in, changes or every bad row out; no I/O. All-or-nothing like `parse_items`.
 
@@ -15,7 +16,8 @@ use std::collections::BTreeMap;
 use csv::StringRecord;
 
 use super::cells::{Column, column_for};
-use super::{ImportError, decode, row_error, sheet};
+use super::sheet::{is_title, numbered_records};
+use super::{ImportError, decode, row_error, sheet, workbook};
 use crate::catalogue::CatalogueChange;
 use crate::item::{Field, ItemPatch, PowerItem, TimeLimit};
 use crate::list::{RowError, validate_rows};
@@ -26,15 +28,36 @@ use crate::tier::Tier;
 /// each with its spreadsheet row number and column, as `parse_items` does.
 pub fn parse_catalogue_csv(bytes: &[u8]) -> Result<Vec<CatalogueChange>, ImportError> {
     let text = decode(bytes).map_err(|e| refuse(vec![(0, e)]))?;
-    let records = records(text);
-    let header_at = usize::from(records.len() > 1 && is_title(&records[0].cells));
-    let Some(header) = records.get(header_at) else { return Err(refuse(vec![(0, no_changes(1))])) };
-    let columns: Vec<Col> = header.cells.iter().map(Col::for_header).collect();
-    let read = sheet::read(&splice_header(text, header, &columns));
+    let (records, read_error) = numbered_records(text);
+    parse_records(records, read_error)
+}
+
+/// Reads a catalogue change sheet kept as an Excel workbook (.xlsx or .xls): the first
+/// worksheet with a recognised header, with the same rules as [`parse_catalogue_csv`]; every
+/// error names the worksheet.
+pub fn parse_catalogue_workbook(bytes: &[u8]) -> Result<Vec<CatalogueChange>, ImportError> {
+    let book = workbook::records(bytes)?;
+    parse_records(book.records, None).map_err(|e| e.in_sheet(&book.sheet))
+}
+
+fn parse_records(
+    records: Vec<(usize, StringRecord)>,
+    read_error: Option<RowError>,
+) -> Result<Vec<CatalogueChange>, ImportError> {
+    let header_at = usize::from(records.len() > 1 && is_title(&records[0].1));
+    let Some((_, header)) = records.get(header_at) else {
+        return Err(refuse(vec![(0, read_error.unwrap_or_else(|| no_changes(1)))]));
+    };
+    let columns: Vec<Col> = header.iter().map(Col::for_header).collect();
+    // The header's extra columns renamed 序号, which the item reader ignores.
+    let mut renamed = records.clone();
+    renamed[header_at].1 =
+        header.iter().zip(&columns).map(|(c, col)| if let Col::Extra(_) = col { "序号" } else { c }).collect();
+    let read = sheet::read_records(renamed, read_error);
     let sheet = Sheet { header_row: read.first_row - 1, columns };
     let mut errors = sheet.header_errors();
     let data: Vec<&StringRecord> =
-        records[header_at + 1..].iter().map(|r| &r.cells).filter(|c| c.len() == sheet.columns.len()).collect();
+        records[header_at + 1..].iter().map(|r| &r.1).filter(|c| c.len() == sheet.columns.len()).collect();
     if !errors.is_empty() || data.len() != read.items.len() {
         // Cell errors mean nothing before the rows' kinds are known; malformed rows still do.
         let kept = read.errors.into_iter().filter(|e| e.field.is_none() || e.row <= sheet.header_row);
@@ -170,59 +193,6 @@ impl Kind {
     fn full_item(self) -> bool {
         matches!(self, Kind::Add | Kind::Merge | Kind::Split)
     }
-}
-
-/// A non-blank record of the file and where its text is.
-struct Record {
-    start: usize,
-    end: usize,
-    cells: StringRecord,
-}
-
-/// The non-blank records, read as `sheet::read` reads them (which reports a malformed file).
-fn records(text: &str) -> Vec<Record> {
-    let bytes = text.as_bytes();
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-    let mut out = Vec::new();
-    loop {
-        let position = |r: &csv::Reader<&[u8]>| usize::try_from(r.position().byte()).unwrap_or(bytes.len());
-        let before = position(&reader);
-        let mut cells = StringRecord::new();
-        if !matches!(reader.read_record(&mut cells), Ok(true)) {
-            return out;
-        }
-        let skipped = bytes[before..].iter().take_while(|&&b| matches!(b, b'\r' | b'\n')).count();
-        let mut end = position(&reader);
-        if end > before + skipped && matches!(bytes[end - 1], b'\r' | b'\n') {
-            end -= 1;
-        }
-        if cells.iter().any(|c| !c.trim().is_empty()) {
-            out.push(Record { start: before + skipped, end, cells });
-        }
-    }
-}
-
-/// A title row above the header, as `sheet::read` decides: one non-blank cell, not an item field.
-fn is_title(cells: &StringRecord) -> bool {
-    let mut filled = cells.iter().filter(|c| !c.trim().is_empty());
-    match (filled.next(), filled.next()) {
-        (Some(only), None) => !matches!(column_for(only), Some(Column::Field(_))),
-        _ => false,
-    }
-}
-
-/// The text with the header's extra columns renamed 序号, which the item reader ignores. Only the
-/// header record changes, so every row keeps its number.
-fn splice_header(text: &str, header: &Record, columns: &[Col]) -> String {
-    let cells = header.cells.iter().zip(columns).map(|(c, col)| if let Col::Extra(_) = col { "序号" } else { c });
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-    writer.write_record(cells).expect("writing to memory cannot fail");
-    let line = String::from_utf8(writer.into_inner().expect("writing to memory cannot fail"))
-        .expect("CSV of UTF-8 cells is UTF-8");
-    let (Some(before), Some(after)) = (text.get(..header.start), text.get(header.end..)) else {
-        return text.to_string();
-    };
-    format!("{before}{}{after}", line.trim_end_matches('\n'))
 }
 
 /// The header of a change sheet.

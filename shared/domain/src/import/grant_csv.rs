@@ -1,8 +1,8 @@
 //! Grant batches from a spreadsheet (赋权事项目录): the CSV a city office keeps in Excel, one
 //! granted item a row, into the `GrantItem`s of a batch.
 //!
-//! Owns `parse_grant_csv` and the columns of a grant sheet: 事项编码, 赋权部门 and 承接部门
-//! (required), 审批类别 and 需报省办结 (optional), each under the names offices give them.
+//! Owns `parse_grant_csv` (and `parse_grant_workbook`, the same sheet as .xlsx/.xls) and the
+//! columns of a grant sheet: 事项编码, 赋权部门 and 承接部门 (required), 审批类别 and 需报省办结 (optional), each under the names offices give them.
 //! 序号, 备注, 事项名称, 职权类别 and the other item columns are informational and ignored.
 //! Whether the codes are in the grantor's list and the kinds fit their categories is
 //! `grants::plan_issue`'s business, not this reader's.
@@ -17,7 +17,7 @@ use csv::StringRecord;
 
 use super::cells::{Column, column_for};
 use super::sheet::numbered_records;
-use super::{BOM, ImportError, row_error};
+use super::{BOM, ImportError, row_error, workbook};
 use crate::codes::ItemCode;
 use crate::grants::{GrantItem, GrantKind};
 use crate::item::Field;
@@ -28,7 +28,22 @@ use crate::list::RowError;
 /// as `Field::Code`, the other columns named at the start of the message (`承接部门：…`).
 pub fn parse_grant_csv(text: &str) -> Result<Vec<GrantItem>, ImportError> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
-    let (mut records, read_error) = numbered_records(text);
+    let (records, read_error) = numbered_records(text);
+    parse_records(records, read_error)
+}
+
+/// Reads a grant sheet kept as an Excel workbook (.xlsx or .xls): the first worksheet with a
+/// recognised header, with the same rules as [`parse_grant_csv`]; every error names the
+/// worksheet.
+pub fn parse_grant_workbook(bytes: &[u8]) -> Result<Vec<GrantItem>, ImportError> {
+    let book = workbook::records(bytes)?;
+    parse_records(book.records, None).map_err(|e| e.in_sheet(&book.sheet))
+}
+
+fn parse_records(
+    mut records: Vec<(usize, StringRecord)>,
+    read_error: Option<RowError>,
+) -> Result<Vec<GrantItem>, ImportError> {
     if records.len() > 1 && is_title(&records[0].1) {
         records.remove(0);
     }

@@ -1,13 +1,14 @@
-//! Import and export of whole lists as files (CSV spreadsheets as offices keep them, and JSON).
+//! Import and export of whole lists as files (CSV spreadsheets and Excel workbooks as offices
+//! keep them, and JSON).
 //!
 //! Owns `parse_items` (bytes of a file → items, or every bad row at once) and `items_to_csv` /
-//! `items_to_json` (items → file text). It must not do I/O: it takes bytes and returns values;
+//! `items_to_xlsx` / `items_to_json` (items → file). It must not do I/O: it takes bytes and returns values;
 //! reading the file, the upload or the clock is the caller's business. Item rules are not
 //! re-implemented here: every batch goes through `list::validate_rows`.
 //!
 //! Import is all-or-nothing: if any row is bad, no item is returned, and the error lists every
-//! problem with its row number as the user sees it (the spreadsheet row for CSV, the 1-based
-//! position in the array for JSON).
+//! problem with its row number as the user sees it (the spreadsheet row for CSV and workbooks,
+//! whose errors also name the worksheet; the 1-based position in the array for JSON).
 
 mod catalogue_csv;
 mod cells;
@@ -16,6 +17,7 @@ mod json;
 mod sheet;
 #[cfg(test)]
 mod tests;
+mod workbook;
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,20 +27,25 @@ use serde::Serialize;
 use crate::item::{Field, PowerItem};
 use crate::list::{RowError, RowWarning, validate_rows};
 
-pub use catalogue_csv::parse_catalogue_csv;
-pub use grant_csv::parse_grant_csv;
+pub use catalogue_csv::{parse_catalogue_csv, parse_catalogue_workbook};
+pub use grant_csv::{parse_grant_csv, parse_grant_workbook};
 pub use json::items_to_json;
 pub use sheet::{escape_formula, items_to_csv};
+pub use workbook::{ITEMS_SHEET, XlsxError, items_to_xlsx, table_to_xlsx};
 
 /// The file formats an import accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImportFormat {
     Csv,
     Json,
+    /// Excel 2007 and later (.xlsx).
+    Xlsx,
+    /// Excel 97–2003 (.xls); import only.
+    Xls,
 }
 
 impl ImportFormat {
-    /// The format named by a file's extension (`.csv`, `.json`, any case), if any.
+    /// The format named by a file's extension (`.csv`, `.json`, `.xlsx`, `.xls`, any case), if any.
     pub fn from_file_name(name: &str) -> Option<ImportFormat> {
         let (_, ext) = name.rsplit_once('.')?;
         if ext.contains(['/', '\\']) {
@@ -52,7 +59,14 @@ impl ImportFormat {
         match self {
             ImportFormat::Csv => "csv",
             ImportFormat::Json => "json",
+            ImportFormat::Xlsx => "xlsx",
+            ImportFormat::Xls => "xls",
         }
+    }
+
+    /// An Excel workbook (binary), as opposed to a text format.
+    pub fn is_workbook(self) -> bool {
+        matches!(self, ImportFormat::Xlsx | ImportFormat::Xls)
     }
 }
 
@@ -64,7 +78,7 @@ impl fmt::Display for ImportFormat {
 
 /// The text names no import format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("未知文件格式 “{0}”，应为 csv 或 json / unknown format, expected csv or json")]
+#[error("未知文件格式 “{0}”，应为 csv、xlsx、xls 或 json / unknown format, expected csv, xlsx, xls or json")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for ImportFormat {
@@ -74,6 +88,8 @@ impl FromStr for ImportFormat {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(ImportFormat::Csv),
             "json" => Ok(ImportFormat::Json),
+            "xlsx" => Ok(ImportFormat::Xlsx),
+            "xls" => Ok(ImportFormat::Xls),
             _ => Err(UnknownFormat(s.trim().to_string())),
         }
     }
@@ -83,6 +99,9 @@ impl FromStr for ImportFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ParsedBatch {
     pub items: Vec<PowerItem>,
+    /// The worksheet the items were read from, for a workbook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// Row number where data starts: 2 for a CSV with its header on row 1, 1 for JSON.
     pub first_row: usize,
     /// Row number of each item (`rows[i]` is the row of `items[i]`); consecutive from
@@ -111,17 +130,37 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+impl ImportError {
+    /// The same errors, each naming the worksheet its row is on.
+    fn in_sheet(self, sheet: &str) -> ImportError {
+        ImportError { errors: self.errors.into_iter().map(|e| e.in_sheet(sheet)).collect() }
+    }
+}
+
 /// Reads the items of a file. All-or-nothing: returns every item with the warnings, or every
 /// problem of every row (unreadable cells, wrong column counts, item rules, duplicate codes).
+/// A workbook (.xlsx or .xls, told apart by content) is read from its first worksheet with a
+/// recognised header, by the same rules as a CSV.
 pub fn parse_items(format: ImportFormat, bytes: &[u8]) -> Result<ParsedBatch, ImportError> {
+    if format.is_workbook() {
+        let book = workbook::records(bytes)?;
+        let read = sheet::read_records(book.records, None);
+        return check(read)
+            .map(|batch| ParsedBatch { sheet: Some(book.sheet.clone()), ..batch })
+            .map_err(|e| e.in_sheet(&book.sheet));
+    }
     let text = decode(bytes).map_err(|e| ImportError { errors: vec![e] })?;
     if text.trim().is_empty() {
         return Err(ImportError { errors: vec![no_items(1)] });
     }
-    let read = match format {
-        ImportFormat::Csv => sheet::read(text),
+    check(match format {
         ImportFormat::Json => json::read(text),
-    };
+        _ => sheet::read(text),
+    })
+}
+
+/// The batch of what a reader read, once every item passed the item rules; else every error.
+fn check(read: Read) -> Result<ParsedBatch, ImportError> {
     let mut errors = read.errors;
     if read.items.is_empty() && errors.is_empty() {
         errors.push(no_items(read.first_row.saturating_sub(1).max(1)));
@@ -138,7 +177,7 @@ pub fn parse_items(format: ImportFormat, bytes: &[u8]) -> Result<ParsedBatch, Im
         errors.sort_by_key(|e| (e.row, e.field.map_or(0, |f| 1 + field_order(f))));
         return Err(ImportError { errors });
     }
-    Ok(ParsedBatch { items, first_row: read.first_row, rows, warnings })
+    Ok(ParsedBatch { items, sheet: None, first_row: read.first_row, rows, warnings })
 }
 
 /// What a format reader returns: items with their rows (including rows that had cell errors,
@@ -174,7 +213,7 @@ fn field_order(field: Field) -> usize {
 }
 
 fn row_error(row: usize, field: Option<Field>, message: impl Into<String>) -> RowError {
-    RowError { row, field, message: message.into() }
+    RowError::new(row, field, message)
 }
 
 fn no_items(row: usize) -> RowError {

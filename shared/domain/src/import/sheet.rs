@@ -1,5 +1,6 @@
 //! CSV spreadsheets: reading rows into items (with spreadsheet row numbers) and writing items as
-//! a spreadsheet Excel opens correctly. Pure: text in, values out; no I/O.
+//! a spreadsheet Excel opens correctly. `read_records` holds the header and cell rules that
+//! Excel workbooks (`workbook`) share. Pure: text in, values out; no I/O.
 
 use csv::StringRecord;
 
@@ -15,7 +16,14 @@ use crate::list::RowError;
 /// published lists have, is skipped). Rows are numbered as a spreadsheet shows them: blank
 /// lines count, a cell spanning several lines does not.
 pub(super) fn read(text: &str) -> Read {
-    let (mut records, read_error) = numbered_records(text);
+    let (records, read_error) = numbered_records(text);
+    read_records(records, read_error)
+}
+
+/// Reads numbered records (of a CSV, or of a worksheet as `workbook::records` gives them):
+/// the header and cell rules every spreadsheet import shares. `read_error` is the problem that
+/// stopped reading the file early, if any; it is reported after the rows read before it.
+pub(super) fn read_records(mut records: Vec<(usize, StringRecord)>, read_error: Option<RowError>) -> Read {
     if records.len() > 1 && is_title(&records[0].1) {
         records.remove(0);
     }
@@ -91,7 +99,7 @@ fn blank_lines(bytes: &[u8], start: usize) -> usize {
 }
 
 /// A title row: one non-blank cell that is not a known header, e.g. `泸县市场监督管理局权责清单`.
-fn is_title(record: &StringRecord) -> bool {
+pub(super) fn is_title(record: &StringRecord) -> bool {
     let mut cells = record.iter().filter(|c| !c.trim().is_empty());
     match (cells.next(), cells.next()) {
         (Some(only), None) => !matches!(column_for(only), Some(Column::Field(_))),
@@ -254,7 +262,7 @@ pub fn items_to_csv(items: &[PowerItem]) -> String {
     String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
 }
 
-fn row_cells(item: &PowerItem) -> [String; 16] {
+pub(super) fn row_cells(item: &PowerItem) -> [String; 16] {
     let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
     [
         item.code.clone(),
