@@ -55,19 +55,7 @@ pub(crate) async fn append(pool: &Pool<Db>, entries: &[VerifiedEntry]) -> Result
         if !follows {
             return Err(StoreError::NotNext { origin: entry.origin().to_string(), seq: entry.seq(), head: head.map_or(0, |h| h.seq) });
         }
-        let inserted = sqlx::query(
-            "INSERT INTO entries (origin, seq, hash, at, body, sig) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (origin, seq) DO NOTHING",
-        )
-        .bind(entry.origin().as_str())
-        .bind(to_i64(entry.seq()))
-        .bind(&entry.hash().as_bytes()[..])
-        .bind(entry.body().at.as_str())
-        .bind(entry.bytes())
-        .bind(&entry.sig()[..])
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
+        if !insert_entry_row(&mut tx, entry).await? {
             return Err(StoreError::SeqTaken { origin: entry.origin().to_string(), seq: entry.seq() });
         }
         apply(&mut tx, entry).await?;
@@ -122,11 +110,33 @@ async fn apply(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
             | Op::SealReplace { .. } => apply_grant_op(tx, entry, index, op).await?,
         }
     }
+    set_head(tx, entry).await
+}
+
+/// The entry's row with its exact bytes; false when its (origin, seq) is already stored.
+async fn insert_entry_row(tx: &mut Tx, entry: &VerifiedEntry) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO entries (origin, seq, hash, at, body, sig) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (origin, seq) DO NOTHING",
+    )
+    .bind(entry.origin().as_str())
+    .bind(to_i64(entry.seq()))
+    .bind(&entry.hash().as_bytes()[..])
+    .bind(entry.body().at.as_str())
+    .bind(entry.bytes())
+    .bind(&entry.sig()[..])
+    .execute(&mut **tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Makes `entry` its origin's head.
+async fn set_head(tx: &mut Tx, entry: &VerifiedEntry) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO heads (origin, seq, hash) VALUES ($1, $2, $3) \
          ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
     )
-    .bind(node)
+    .bind(entry.origin().as_str())
     .bind(to_i64(entry.seq()))
     .bind(&entry.hash().as_bytes()[..])
     .execute(&mut **tx)
@@ -383,30 +393,14 @@ pub(crate) async fn raw_insert_rows(pool: &Pool<Db>, entries: &[VerifiedEntry]) 
     let mut tx = begin_write(pool).await?;
     for entry in entries {
         let node = entry.origin().as_str();
-        sqlx::query("INSERT INTO entries (origin, seq, hash, at, body, sig) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(node)
-            .bind(to_i64(entry.seq()))
-            .bind(&entry.hash().as_bytes()[..])
-            .bind(entry.body().at.as_str())
-            .bind(entry.bytes())
-            .bind(&entry.sig()[..])
-            .execute(&mut *tx)
-            .await?;
+        insert_entry_row(&mut tx, entry).await?;
         for op in entry.ops() {
             if let Op::ItemAdd { item, .. } = op {
                 item_query(INSERT_ITEM, node, item, entry.seq(), &entry.body().at)?.execute(&mut *tx).await?;
                 record_version(&mut tx, node, item, entry, None).await?;
             }
         }
-        sqlx::query(
-            "INSERT INTO heads (origin, seq, hash) VALUES ($1, $2, $3) \
-             ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        )
-        .bind(node)
-        .bind(to_i64(entry.seq()))
-        .bind(&entry.hash().as_bytes()[..])
-        .execute(&mut *tx)
-        .await?;
+        set_head(&mut tx, entry).await?;
     }
     tx.commit().await?;
     Ok(())
