@@ -74,6 +74,7 @@ pub fn router(node: Node) -> Router {
         .route("/metrics", get(metrics))
         .nest("/api/v1", api)
         .merge(public::page_routes())
+        .merge(crate::console::routes())
         .fallback(|| async { ApiError::not_found("该路径 / this path") })
         .method_not_allowed_fallback(method_not_allowed)
         // Every route above, by the full path; see `auth/access.rs` for who may call what.

@@ -5,6 +5,7 @@
 //! operator), so a new route is never open by accident. Must not look at credentials.
 
 use axum::http::Method;
+use quanze_domain::Role;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,13 +13,22 @@ pub enum Access {
     /// No login: liveness, metrics, the federation peer routes (authenticated by an invite
     /// token or by signed entries), the login itself and the public list.
     Open,
+    /// The console's pages: a signed-in caller, or a redirect to the sign-in page; each page
+    /// checks the roles it needs.
+    Console,
     /// Some authenticated caller; the handlers check the roles (workflow, attachments, session).
     Handler,
     /// Any authenticated caller, auditors included (every other read).
     Read,
+    /// One of these roles, or the operator: the establishment office's daily writes.
+    Roles(&'static [Role]),
     /// The operator role (every other write).
     Operator,
 }
+
+/// The establishment office (编办) publishes catalogue changes, reconciles its list, and issues,
+/// accepts and tracks delegated powers and their seals; the operator may do all of it too.
+const OFFICE: &[Role] = &[Role::Establishment];
 
 /// Exact paths open to everyone, whatever the method (other methods get 405 from the router).
 const OPEN_PATHS: [&str; 8] = [
@@ -32,8 +42,9 @@ const OPEN_PATHS: [&str; 8] = [
     "/api/v1/auth/login",
 ];
 
-/// Path trees open to everyone: the public list (no login).
-const OPEN_TREES: [&str; 2] = ["/public", "/api/v1/public"];
+/// Path trees open to everyone: the public list (no login) and the console's sign-in page,
+/// style sheet and script.
+const OPEN_TREES: [&str; 4] = ["/public", "/api/v1/public", "/console/login", "/console/assets"];
 
 /// Path trees whose handlers check the roles themselves (via the `Principal` extractor).
 const HANDLER_TREES: [&str; 3] = ["/api/v1/requests", "/api/v1/attachments", "/api/v1/auth"];
@@ -48,10 +59,35 @@ pub fn classify(method: &Method, path: &str) -> Access {
     if OPEN_PATHS.contains(&path) || OPEN_TREES.iter().any(|t| within(path, t)) {
         return Access::Open;
     }
+    if within(path, "/console") {
+        return Access::Console;
+    }
     if HANDLER_TREES.iter().any(|t| within(path, t)) {
         return Access::Handler;
     }
-    if matches!(*method, Method::GET | Method::HEAD) { Access::Read } else { Access::Operator }
+    if matches!(*method, Method::GET | Method::HEAD) {
+        return Access::Read;
+    }
+    if *method == Method::POST && office_write(path) { Access::Roles(OFFICE) } else { Access::Operator }
+}
+
+/// The establishment office's writes, matched segment by segment:
+/// `POST /catalogue/publications`, `POST /recon/{ref}/{adopt|deviate|not-applicable}`,
+/// `POST /grants`, `POST /grants/{ref}/{accept|revoke|extend}`, `POST /seals`,
+/// `POST /seals/replace` and `POST /seals/{id}/{deliver|activate|recall|archive}`.
+fn office_write(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/") else { return false };
+    let segments: Vec<&str> = rest.split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return false;
+    }
+    match segments.as_slice() {
+        ["catalogue", "publications"] | ["grants"] | ["seals"] | ["seals", "replace"] => true,
+        ["recon", _, "adopt" | "deviate" | "not-applicable"] => true,
+        ["grants", _, "accept" | "revoke" | "extend"] => true,
+        ["seals", _, "deliver" | "activate" | "recall" | "archive"] => true,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -93,6 +129,25 @@ mod tests {
             (Method::POST, "/api/v1/admin/rebuild", Access::Operator),
             (Method::OPTIONS, "/api/v1/items", Access::Operator),
             (Method::GET, "/api/v1/some/new/route", Access::Read),
+            (Method::GET, "/console", Access::Console),
+            (Method::GET, "/console/board", Access::Console),
+            (Method::GET, "/console/login", Access::Open),
+            (Method::GET, "/console/assets/console.js", Access::Open),
+            (Method::GET, "/consoles", Access::Read),
+            (Method::POST, "/api/v1/catalogue/publications", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/recon/XK-2026-1/adopt", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/recon/XK-2026-1/deviate", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/recon/XK-2026-1/not-applicable", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/grants", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/grants/g1/accept", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/seals/3/recall", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/seals/replace", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/recon/XK-2026-1/adopt/", Access::Operator),
+            (Method::POST, "/api/v1/recon//adopt", Access::Operator),
+            (Method::POST, "/api/v1/recon/a/b/adopt", Access::Operator),
+            (Method::PATCH, "/api/v1/grants/g1/accept", Access::Operator),
+            (Method::POST, "/api/v1/fed/key/rotate", Access::Operator),
+            (Method::POST, "/api/v1/import", Access::Operator),
             (Method::POST, "/api/v1/some/new/route", Access::Operator),
         ];
         for (method, path, want) in cases {

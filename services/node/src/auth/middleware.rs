@@ -26,12 +26,16 @@ pub async fn authenticate(State(node): State<Node>, mut req: Request, next: Next
     }
     let principal = match resolve(&node, req.headers()).await {
         Ok(Some(p)) => p,
+        Ok(None) | Err(_) if access == Access::Console => return crate::console::to_sign_in(req.uri()),
         Ok(None) => return unauthorized("需要登录或令牌 / sign in or send a bearer token").into_response(),
         Err(e) => return e.into_response(),
     };
-    if access == Access::Operator
-        && let Err(e) = principal.require(Role::Operator)
-    {
+    let allowed = match access {
+        Access::Operator => principal.require(Role::Operator),
+        Access::Roles(roles) => principal.require_any(&[roles, &[Role::Operator]].concat()),
+        _ => Ok(()),
+    };
+    if let Err(e) = allowed {
         return e.into_response();
     }
     req.extensions_mut().insert(principal);

@@ -1,0 +1,9 @@
+//! Console pages: board (being written).
+
+use axum::Router;
+
+use crate::state::Node;
+
+pub fn routes() -> Router<Node> {
+    Router::new()
+}
