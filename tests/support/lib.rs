@@ -19,6 +19,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
+pub mod browser;
 pub mod federation;
 
 /// How long a node may take to answer `/healthz` after `serve` is started.

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 
-use super::html::{Tone, badge, escape, table};
+use super::html::{Tone, badge, escape, local_time, table};
 use super::{PageResult, Section, page, require};
 use crate::auth::Principal;
 use crate::federation::status::{OriginReport, report};
@@ -18,6 +18,14 @@ pub fn routes() -> Router<Node> {
 
 /// Seconds between reloads of the page, so lag and outbox move while one watches.
 const REFRESH_SECS: u32 = 15;
+
+/// A tier key (`county`) as the console says it (`县级`).
+fn tier_text(key: &str) -> &str {
+    match quanze_domain::Tier::ALL.into_iter().find(|t| t.key() == key) {
+        Some(t) => super::tier_label(t),
+        None => key,
+    }
+}
 
 fn relation_label(relation: &str) -> &'static str {
     match relation {
@@ -71,7 +79,9 @@ async fn federation_page(State(node): State<Node>, user: Principal) -> PageResul
         None => body.push_str("<p class=\"muted\">本节点没有上级（省级根节点，或尚未加入联邦）。</p>"),
         Some(p) => {
             let s = &p.sync;
-            let when = |t: &Option<String>| t.as_deref().map_or_else(|| badge("从未成功", Tone::Bad), escape);
+            let when = |t: &Option<String>| {
+                t.as_deref().map_or_else(|| badge("从未成功", Tone::Bad), |t| escape(&local_time(t)))
+            };
             body.push_str(&format!(
                 "<table class=\"grid\"><tbody><tr><th>上级</th><td>{div} · <span class=\"mono\">{url}</span></td></tr>\
                  <tr><th>最近一次拉取成功</th><td>{pull}</td></tr><tr><th>最近一次推送成功</th><td>{push}</td></tr>\
@@ -99,7 +109,7 @@ async fn federation_page(State(node): State<Node>, user: Principal) -> PageResul
             vec![
                 escape(&c.division),
                 escape(&c.name),
-                escape(&c.tier),
+                escape(tier_text(&c.tier)),
                 c.held_seq.to_string(),
                 if c.active { badge("在册", Tone::Good) } else { badge("已撤销", Tone::Bad) },
             ]
@@ -131,8 +141,8 @@ async fn federation_page(State(node): State<Node>, user: Principal) -> PageResul
                 escape(&f.origin),
                 f.seq.to_string(),
                 format!("<span class=\"mono\">{}</span>", escape(&f.hash)),
-                escape(&f.detected_at),
-                f.resolved_by.as_deref().map_or_else(|| badge("未解决，已隔离", Tone::Bad), |by| escape(by)),
+                escape(&local_time(&f.detected_at)),
+                f.resolved_by.as_deref().map_or_else(|| badge("未解决，已隔离", Tone::Bad), escape),
             ]
         })
         .collect();
@@ -143,7 +153,7 @@ async fn federation_page(State(node): State<Node>, user: Principal) -> PageResul
         .iter()
         .map(|x| {
             vec![
-                escape(&x.at),
+                escape(&local_time(&x.at)),
                 escape(&x.peer),
                 format!("{}#{}", escape(&x.origin), x.seq),
                 escape(&x.code),

@@ -15,6 +15,18 @@ pub fn url_component(s: &str) -> String {
     out
 }
 
+/// An RFC 3339 instant as China time for people: `2026-12-03 20:16:41`; text that is not an
+/// instant is shown as it is.
+pub fn local_time(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => {
+            let east8 = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+            t.with_timezone(&east8).format("%Y-%m-%d %H:%M:%S").to_string()
+        }
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
 /// The tone of a status badge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -92,6 +104,13 @@ mod tests {
     fn url_components_are_percent_encoded() {
         assert_eq!(url_component("/console/board?x=1&y=二"), "%2Fconsole%2Fboard%3Fx%3D1%26y%3D%E4%BA%8C");
         assert_eq!(url_component("XK-2026_1.a~"), "XK-2026_1.a~");
+    }
+
+    #[test]
+    fn instants_are_shown_in_china_time() {
+        assert_eq!(local_time("2026-12-03T12:16:41.635Z"), "2026-12-03 20:16:41");
+        assert_eq!(local_time("2026-12-03T09:00:00+08:00"), "2026-12-03 09:00:00");
+        assert_eq!(local_time("昨天"), "昨天");
     }
 
     #[test]

@@ -1,0 +1,5 @@
+//! The console in a real browser: headless Chromium signs in as each role and does that role's
+//! main task end to end against real `quanze` processes, saving screenshots (see
+//! `quanze_tests::browser`). Each file is one role.
+
+mod operator;
