@@ -189,7 +189,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     for n in &nodes {
         println!("   {:<10} {:<4} {}  数据目录 {}", n.division, n.name, n.url, n.dir.display());
     }
-    let result = drive(&nodes).await;
+    let mut result = drive(&nodes).await;
+    if result.is_ok() {
+        step("10", "为每个节点创建控制台账户 / console accounts on every node (sign in with a browser)");
+        let password = super::demo_console::demo_password()?;
+        result = super::demo_console::add_accounts(&nodes, &password).await;
+    }
     if result.is_ok() {
         println!("\n各节点内存 / memory of each node (RSS now, peak):");
         for n in &nodes {
@@ -211,6 +216,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  quanze log heads --json --data-dir {}", d("510000"));
     println!("  quanze log show --origin 510521100 --data-dir {}", d("510000"));
     println!("  quanze item list --data-dir {}", d("510521"));
+    println!("  quanze demo --serve     # 演示后节点继续运行，可用浏览器登录控制台 / keep serving for the console");
     println!("  各节点日志 / node logs: {}/*/serve.log", root.display());
     Ok(())
 }

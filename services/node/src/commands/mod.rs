@@ -10,6 +10,7 @@ pub mod bench_grants;
 pub mod bench_recon;
 pub mod calendar;
 pub mod demo;
+pub mod demo_console;
 pub mod fed;
 pub mod grants;
 pub mod init;
