@@ -79,13 +79,16 @@ async fn a_bad_workbook_is_refused_naming_sheet_and_rows_and_nothing_is_written(
     let bytes = table_to_xlsx("卫生许可", &headers, &rows).unwrap();
     let body =
         node.post_bytes("/api/v1/import?format=xlsx", XLSX, bytes.clone()).await.expect_error(422, "IMPORT_INVALID");
-    let errors: Vec<(&str, u64, &str)> = body["errors"]
+    let errors: Vec<(&str, u64, &str, &str)> = body["errors"]
         .as_array()
         .unwrap_or_else(|| panic!("no errors list: {body}"))
         .iter()
-        .map(|e| (e["sheet"].as_str().unwrap_or(""), e["row"].as_u64().unwrap_or(0), e["field"].as_str().unwrap_or("")))
+        .map(|e| {
+            let text = |key: &str| e[key].as_str().unwrap_or("");
+            (text("sheet"), e["row"].as_u64().unwrap_or(0), text("column"), text("field"))
+        })
         .collect();
-    assert_eq!(errors, [("卫生许可", 3, "category"), ("卫生许可", 4, "legal_days")], "{body}");
+    assert_eq!(errors, [("卫生许可", 3, "C", "category"), ("卫生许可", 4, "F", "legal_days")], "{body}");
 
     // The CLI names the worksheet and the row too, and exits non-zero.
     let file = node.scratch("卫生许可.xlsx");
@@ -93,6 +96,7 @@ async fn a_bad_workbook_is_refused_naming_sheet_and_rows_and_nothing_is_written(
     let out = node.cli(["import", file.to_str().unwrap()]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("工作表 “卫生许可” 第 3 行"), "{}", describe(&out));
+    assert!(stderr.contains("（C 列）"), "the CLI names the column: {}", describe(&out));
 
     // Not a workbook at all: one error on row 1, no sheet.
     let body = node

@@ -111,11 +111,16 @@ impl std::fmt::Display for ApiFailure {
             for e in errors {
                 let sheet = e.get("sheet").and_then(Value::as_str).map(|s| format!("工作表 “{s}” "));
                 let row = e.get("row").and_then(Value::as_u64).map(|r| format!("第 {r} 行 / row {r} "));
+                let column = e.get("column").and_then(Value::as_str).map(|c| format!("（{c} 列）/ column {c} "));
                 let field = e.get("field").and_then(Value::as_str).map(|f| format!("[{f}] "));
                 let msg = e.get("message").and_then(Value::as_str).unwrap_or("");
-                let (sheet, row, field) =
-                    (sheet.unwrap_or_default(), row.unwrap_or_default(), field.unwrap_or_default());
-                write!(f, "\n  {sheet}{row}{field}{msg}")?;
+                let (sheet, row, column, field) = (
+                    sheet.unwrap_or_default(),
+                    row.unwrap_or_default(),
+                    column.unwrap_or_default(),
+                    field.unwrap_or_default(),
+                );
+                write!(f, "\n  {sheet}{row}{column}{field}{msg}")?;
             }
         }
         Ok(())

@@ -23,13 +23,24 @@ pub struct RowError {
     /// The element, when the problem is about one (none for a malformed row).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<Field>,
+    /// The spreadsheet column of the cell (`C`), when the problem is in one cell of a sheet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
     pub message: String,
 }
 
 impl RowError {
     /// The error of a row outside any worksheet (CSV, JSON, a request body).
     pub fn new(row: usize, field: Option<Field>, message: impl Into<String>) -> RowError {
-        RowError { sheet: None, row, field, message: message.into() }
+        RowError { sheet: None, row, field, column: None, message: message.into() }
+    }
+
+    /// The same error, in the 1-based spreadsheet column `index` (0: no column, unchanged).
+    pub fn at_column(self, index: usize) -> RowError {
+        if index == 0 || self.column.is_some() {
+            return self;
+        }
+        RowError { column: Some(column_letter(index)), ..self }
     }
 
     /// The same error, naming the worksheet its row is on.
@@ -43,11 +54,28 @@ impl fmt::Display for RowError {
         if let Some(sheet) = &self.sheet {
             write!(f, "工作表 “{sheet}” ")?;
         }
-        match self.field {
-            Some(field) => write!(f, "第 {} 行 {}: {}", self.row, field, self.message),
-            None => write!(f, "第 {} 行: {}", self.row, self.message),
+        write!(f, "第 {} 行", self.row)?;
+        if let Some(field) = self.field {
+            write!(f, " {field}")?;
         }
+        if let Some(column) = &self.column {
+            write!(f, "（{column} 列）")?;
+        }
+        write!(f, ": {}", self.message)
     }
+}
+
+/// The spreadsheet name of a 1-based column: 1 → `A`, 26 → `Z`, 27 → `AA`.
+pub fn column_letter(index: usize) -> String {
+    let mut n = index;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
 }
 
 /// A warning about one row that was accepted.
@@ -80,24 +108,18 @@ fn validate_numbered<'a>(
     for (row, item) in numbered {
         match item.validate() {
             Ok(ws) => warnings.extend(ws.into_iter().map(|warning| RowWarning { row, warning })),
-            Err(es) => errors.extend(es.into_iter().map(|e| RowError {
-                sheet: None,
-                row,
-                field: Some(e.field),
-                message: e.message,
-            })),
+            Err(es) => errors.extend(es.into_iter().map(|e| RowError::new(row, Some(e.field), e.message))),
         }
         let code = item.code.as_str();
         if code.trim().is_empty() {
             continue;
         }
         if let Some(first) = seen.get(code) {
-            errors.push(RowError {
-                sheet: None,
+            errors.push(RowError::new(
                 row,
-                field: Some(Field::Code),
-                message: format!("事项编码 “{code}” 与第 {first} 行重复 / duplicate code, first on row {first}"),
-            });
+                Some(Field::Code),
+                format!("事项编码 “{code}” 与第 {first} 行重复 / duplicate code, first on row {first}"),
+            ));
         } else {
             seen.insert(code, row);
         }
@@ -110,6 +132,17 @@ fn validate_numbered<'a>(
 mod tests {
     use super::*;
     use crate::item::tests::food_licence;
+
+    #[test]
+    fn columns_are_named_as_spreadsheets_name_them() {
+        let names: Vec<String> = [1, 2, 26, 27, 52, 53, 702, 703].into_iter().map(column_letter).collect();
+        assert_eq!(names, ["A", "B", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]);
+        assert_eq!(column_letter(0), "");
+        let e = RowError::new(3, Some(Field::Name), "不能为空").at_column(2);
+        assert_eq!(e.to_string(), "第 3 行 事项名称 (name)（B 列）: 不能为空");
+        assert_eq!(e.clone().at_column(5).column.as_deref(), Some("B"), "the first column named stays");
+        assert_eq!(RowError::new(3, None, "x").at_column(0).column, None);
+    }
 
     #[test]
     fn duplicates_and_bad_rows_are_all_reported() {

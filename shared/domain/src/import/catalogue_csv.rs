@@ -466,7 +466,7 @@ fn no_changes(row: usize) -> RowError {
 /// The error of a refused sheet: every problem, by row, then by column.
 fn refuse(mut errors: Vec<(usize, RowError)>) -> ImportError {
     errors.sort_by_key(|(col, e)| (e.row, *col));
-    ImportError { errors: errors.into_iter().map(|(_, e)| e).collect() }
+    ImportError { errors: errors.into_iter().map(|(col, e)| e.at_column(col)).collect() }
 }
 
 #[cfg(test)]

@@ -219,7 +219,7 @@ fn bom_title_row_blank_lines_and_crlf_keep_excel_row_numbers() {
     let errs = parse_catalogue_csv(text.as_bytes()).unwrap_err().errors;
     assert_eq!(lines(&errs).len(), 1);
     assert_eq!(errs[0].row, 5);
-    assert!(lines(&errs)[0].starts_with("第 5 行: 行使层级：未知层级 “村”"), "{}", errs[0]);
+    assert!(lines(&errs)[0].starts_with("第 5 行（I 列）: 行使层级：未知层级 “村”"), "{}", errs[0]);
     assert!(lines(&errs)[0].ends_with("/ unknown tier"), "{}", errs[0]);
 
     let good = text.replace("村", "县");

@@ -88,7 +88,7 @@ fn parse_records(
 /// The errors sorted by row, then column (0 for the whole row).
 fn refuse(mut errors: Vec<(usize, RowError)>) -> ImportError {
     errors.sort_by_key(|(col, e)| (e.row, *col));
-    ImportError { errors: errors.into_iter().map(|(_, e)| e).collect() }
+    ImportError { errors: errors.into_iter().map(|(col, e)| e.at_column(col)).collect() }
 }
 
 fn no_items(row: usize) -> RowError {

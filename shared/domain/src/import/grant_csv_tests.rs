@@ -95,12 +95,12 @@ fn every_bad_row_is_reported_at_once_with_row_and_column() {
     assert!(errs.iter().all(|e| e.message.contains(" / ")), "{:#?}", lines(&errs));
     assert_eq!(
         lines(&errs)[0],
-        "第 2 行: 承接部门：承接部门不能为空 / receiving department is required",
-        "the column is named in Chinese first"
+        "第 2 行（E 列）: 承接部门：承接部门不能为空 / receiving department is required",
+        "the column is named in Chinese first, and by its letter"
     );
     assert_eq!(
         lines(&errs)[3],
-        "第 6 行 事项编码 (code): 事项编码 “XK00001000” 与第 2 行重复 / duplicate code, first on row 2"
+        "第 6 行 事项编码 (code)（B 列）: 事项编码 “XK00001000” 与第 2 行重复 / duplicate code, first on row 2"
     );
 }
 

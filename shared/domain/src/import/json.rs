@@ -10,7 +10,7 @@ use crate::category::Category;
 use crate::item::{Citation, Field, FlowStep, ItemStatus, PowerItem};
 
 pub(super) fn read(text: &str) -> Read {
-    let fail = |errors| Read { items: Vec::new(), first_row: 1, errors };
+    let fail = |errors| Read { items: Vec::new(), first_row: 1, errors, columns: Vec::new() };
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
         Err(e) => {
@@ -48,7 +48,7 @@ pub(super) fn read(text: &str) -> Read {
             }
         }
     }
-    Read { items, first_row: 1, errors }
+    Read { items, first_row: 1, errors, columns: Vec::new() }
 }
 
 /// The element a deserialisation error is about, when it can be told: a missing field, or the

@@ -175,6 +175,13 @@ fn check(read: Read) -> Result<ParsedBatch, ImportError> {
     };
     if !errors.is_empty() {
         errors.sort_by_key(|e| (e.row, e.field.map_or(0, |f| 1 + field_order(f))));
+        let errors = errors
+            .into_iter()
+            .map(|e| {
+                let column = e.field.and_then(|f| read.columns.iter().find(|(g, _)| *g == f)).map_or(0, |(_, i)| *i);
+                e.at_column(column)
+            })
+            .collect();
         return Err(ImportError { errors });
     }
     Ok(ParsedBatch { items, sheet: None, first_row: read.first_row, rows, warnings })
@@ -186,6 +193,8 @@ struct Read {
     items: Vec<(usize, PowerItem)>,
     first_row: usize,
     errors: Vec<RowError>,
+    /// The 1-based spreadsheet column of each element (empty for JSON).
+    columns: Vec<(Field, usize)>,
 }
 
 /// Every field, in the canonical column order of exported spreadsheets.

@@ -29,12 +29,12 @@ pub(super) fn read_records(mut records: Vec<(usize, StringRecord)>, read_error: 
     }
     let mut records = records.into_iter();
     let Some((header_row, header)) = records.next() else {
-        return Read { items: Vec::new(), first_row: 2, errors: read_error.into_iter().collect() };
+        return Read { items: Vec::new(), first_row: 2, errors: read_error.into_iter().collect(), columns: Vec::new() };
     };
     let first_row = header_row + 1;
     let columns = match columns(header_row, &header) {
         Ok(columns) => columns,
-        Err(errors) => return Read { items: Vec::new(), first_row, errors },
+        Err(errors) => return Read { items: Vec::new(), first_row, errors, columns: Vec::new() },
     };
     let mut items = Vec::new();
     let mut errors = Vec::new();
@@ -51,7 +51,15 @@ pub(super) fn read_records(mut records: Vec<(usize, StringRecord)>, read_error: 
         items.push((row, build_item(row, &columns, &record, &mut errors)));
     }
     errors.extend(read_error);
-    Read { items, first_row, errors }
+    let columns = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match c {
+            Column::Field(f) => Some((*f, i + 1)),
+            _ => None,
+        })
+        .collect();
+    Read { items, first_row, errors, columns }
 }
 
 /// The non-blank records with their row numbers, and the error that stopped reading, if any.
@@ -115,19 +123,23 @@ fn columns(row: usize, header: &StringRecord) -> Result<Vec<Column>, Vec<RowErro
     for (i, cell) in header.iter().enumerate() {
         let (n, h) = (i + 1, cell.trim());
         match column_for(cell) {
-            None => errors.push(row_error(
-                row,
-                None,
-                format!("未知表头 “{h}”（第 {n} 列） / unknown header “{h}” (column {n})"),
-            )),
+            None => errors.push(
+                row_error(row, None, format!("未知表头 “{h}”（第 {n} 列） / unknown header “{h}” (column {n})"))
+                    .at_column(n),
+            ),
             Some(Column::Field(field)) => {
                 if let Some(&(_, first)) = seen.iter().find(|(f, _)| *f == field) {
                     let label = field.label();
-                    errors.push(row_error(
-                        row,
-                        Some(field),
-                        format!("第 {n} 列 “{h}” 与第 {first} 列都表示“{label}” / two columns for the same element"),
-                    ));
+                    errors.push(
+                        row_error(
+                            row,
+                            Some(field),
+                            format!(
+                                "第 {n} 列 “{h}” 与第 {first} 列都表示“{label}” / two columns for the same element"
+                            ),
+                        )
+                        .at_column(n),
+                    );
                 } else {
                     seen.push((field, n));
                 }
@@ -173,16 +185,15 @@ fn build_item(row: usize, columns: &[Column], record: &StringRecord, errors: &mu
             Column::Blank if t.is_empty() => continue,
             Column::Blank => {
                 let n = i + 1;
-                errors.push(row_error(
-                    row,
-                    None,
-                    format!("第 {n} 列没有表头，但本行有内容 / column {n} has no header"),
-                ));
+                errors.push(
+                    row_error(row, None, format!("第 {n} 列没有表头，但本行有内容 / column {n} has no header"))
+                        .at_column(n),
+                );
                 continue;
             }
             Column::Field(field) => field,
         };
-        let mut bad = |field, message: String| errors.push(row_error(row, Some(field), message));
+        let mut bad = |field, message: String| errors.push(row_error(row, Some(field), message).at_column(i + 1));
         match field {
             Field::Code => item.code = t.to_string(),
             Field::Name => item.name = t.to_string(),

@@ -300,7 +300,19 @@ fn import_errors_display_every_row() {
     let err = parse_items(ImportFormat::Csv, &csv(&[HEADER, GOOD_ROW, GOOD_ROW])).unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("导入失败，共 1 处错误"), "{text}");
-    assert!(text.contains("第 3 行 事项编码 (code)"), "{text}");
+    assert!(text.contains("第 3 行 事项编码 (code)（A 列）"), "{text}");
+}
+
+#[test]
+fn cell_errors_name_the_spreadsheet_column_of_their_element() {
+    let bad = GOOD_ROW.replacen("20", "二十", 1);
+    let err = parse_items(ImportFormat::Csv, &csv(&[HEADER, &bad])).unwrap_err();
+    let e = &err.errors[0];
+    let position = HEADER.split(',').position(|h| Some(h) == e.field.map(|f| f.label())).map(|i| i + 1);
+    assert!(e.column.is_some(), "{e}");
+    assert_eq!(e.column.clone(), position.map(crate::list::column_letter), "{e}");
+    let json = serde_json::to_value(e).unwrap();
+    assert_eq!(json["column"], serde_json::json!(e.column), "the API sends the column");
 }
 
 fn text(len: usize) -> impl Strategy<Value = String> {
