@@ -19,45 +19,52 @@ use crate::state::Node;
 /// Largest page a listing returns.
 pub const MAX_PAGE: u64 = 1000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    category: Option<String>,
-    status: Option<String>,
-    body: Option<String>,
-    q: Option<String>,
-    offset: Option<u64>,
-    limit: Option<u64>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub body: Option<String>,
+    pub q: Option<String>,
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
+}
+
+impl ListQuery {
+    /// The store filter of this query: 400 for an unknown category or status, or a bad limit.
+    pub fn filter(self) -> Result<ItemFilter, ApiError> {
+        let category = self
+            .category
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(str::parse::<Category>)
+            .transpose()
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "UNKNOWN_CATEGORY", e.to_string()))?;
+        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(ItemStatus::parse(s).ok_or_else(|| {
+                ApiError::bad_query(format!("未知状态 “{s}”，应为 active/cancelled/delegated / unknown status"))
+            })?),
+        };
+        let limit = self.limit.unwrap_or(100);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(ApiError::bad_query(format!("limit 应在 1–{MAX_PAGE} 之间 / limit must be 1–{MAX_PAGE}")));
+        }
+        Ok(ItemFilter {
+            category,
+            status,
+            implementing_body: self.body.filter(|b| !b.is_empty()),
+            q: self.q.filter(|q| !q.is_empty()),
+            offset: self.offset.unwrap_or(0),
+            limit,
+        })
+    }
 }
 
 pub async fn list(
     State(node): State<Node>,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let category = q
-        .category
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(str::parse::<Category>)
-        .transpose()
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "UNKNOWN_CATEGORY", e.to_string()))?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(ItemStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_query(format!("未知状态 “{s}”，应为 active/cancelled/delegated / unknown status"))
-        })?),
-    };
-    let limit = q.limit.unwrap_or(100);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_query(format!("limit 应在 1–{MAX_PAGE} 之间 / limit must be 1–{MAX_PAGE}")));
-    }
-    let filter = ItemFilter {
-        category,
-        status,
-        implementing_body: q.body.filter(|b| !b.is_empty()),
-        q: q.q,
-        offset: q.offset.unwrap_or(0),
-        limit,
-    };
+    let filter = q.filter()?;
     Ok(Json(node.store().items(node.division(), &filter).await?))
 }
 

@@ -11,10 +11,10 @@ mod calendar;
 mod error;
 mod fed;
 mod grants;
-mod items;
+pub mod items;
 mod log;
 mod public;
-mod public_page;
+pub mod public_page;
 mod recon;
 mod requests;
 mod seals;
@@ -29,7 +29,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-pub use error::{ApiError, parse_json};
+pub use error::{ApiError, QueryParams, parse_json};
 
 use crate::state::Node;
 

@@ -27,7 +27,7 @@ fn shell(node: &Node, title: &str, body: &str) -> String {
     )
 }
 
-fn status_label(status: ItemStatus) -> &'static str {
+pub fn status_label(status: ItemStatus) -> &'static str {
     match status {
         ItemStatus::Active => "实施中",
         ItemStatus::Cancelled => "已取消",

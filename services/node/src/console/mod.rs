@@ -13,6 +13,7 @@ mod federation;
 mod grants;
 pub mod html;
 mod inbox;
+mod list;
 mod publish;
 mod requests;
 
@@ -34,6 +35,7 @@ pub fn routes() -> Router<Node> {
         .route("/console", get(home))
         .route("/console/login", get(login_page))
         .merge(assets::routes())
+        .merge(list::routes())
         .merge(publish::routes())
         .merge(board::routes())
         .merge(inbox::routes())
@@ -75,6 +77,7 @@ impl IntoResponse for PageError {
 /// One part of the console, as the navigation shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    List,
     Publish,
     Board,
     Inbox,
@@ -85,7 +88,8 @@ pub enum Section {
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
+    const ALL: [Section; 8] = [
+        Section::List,
         Section::Publish,
         Section::Board,
         Section::Inbox,
@@ -97,6 +101,7 @@ impl Section {
 
     pub fn label(self) -> &'static str {
         match self {
+            Section::List => "本级清单",
             Section::Publish => "目录发布",
             Section::Board => "对账看板",
             Section::Inbox => "对账待办",
@@ -109,6 +114,7 @@ impl Section {
 
     pub fn path(self) -> &'static str {
         match self {
+            Section::List => "/console/list",
             Section::Publish => "/console/publish",
             Section::Board => "/console/board",
             Section::Inbox => "/console/inbox",
@@ -122,6 +128,7 @@ impl Section {
     /// The roles that use this part (the operator sees every part).
     pub fn roles(self) -> &'static [Role] {
         match self {
+            Section::List => &Role::ALL,
             Section::Publish | Section::Inbox => &[Role::Establishment],
             Section::Board => &[Role::Establishment, Role::Auditor],
             Section::Grants => &[Role::Establishment, Role::Government, Role::Auditor],

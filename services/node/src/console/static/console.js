@@ -4,7 +4,8 @@
 //
 //   form[data-api]      POST (or data-method) the form's fields as JSON, then data-then
 //   button[data-api]    POST data-body (JSON text, optional); data-confirm asks first
-//   form[data-upload]   send the chosen file's bytes with a progress bar, then data-then
+//   form[data-upload]   send the chosen file's bytes with a progress bar, then data-then;
+//                       data-format-from-name adds ?format=<the file's extension>
 //   input[data-filter]  filter the rows of the table with that id as one types
 //   [data-refresh]      reload the page every N seconds
 //
@@ -65,8 +66,8 @@
     var where = [];
     if (e.sheet) where.push("工作表“" + e.sheet + "”");
     if (e.row !== undefined && e.row !== null) where.push("第 " + e.row + " 行");
-    if (e.field) where.push("“" + e.field + "”");
-    if (e.column) where.push("列 " + e.column);
+    if (e.column) where.push(e.column + " 列");
+    else if (e.field) where.push("“" + e.field + "”");
     var what = e.message || e.reason || e.error || JSON.stringify(e);
     return (where.length ? where.join(" ") + "：" : "") + what;
   }
@@ -175,6 +176,10 @@
       var url = form.getAttribute("data-upload");
       var extra = new URLSearchParams(new FormData(form));
       extra.delete(input.name);
+      if (form.hasAttribute("data-format-from-name") && !extra.has("format")) {
+        var ext = (file.name.match(/\.([A-Za-z0-9]+)$/) || [])[1];
+        if (ext) extra.set("format", ext.toLowerCase());
+      }
       var query = extra.toString();
       if (query) url += (url.indexOf("?") < 0 ? "?" : "&") + query;
       var type = file.type || "application/octet-stream";
