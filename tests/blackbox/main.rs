@@ -18,6 +18,7 @@ mod calendar;
 mod cli;
 mod federation;
 mod federation_lifecycle;
+mod grant_sheet;
 mod grants;
 mod items;
 mod log;

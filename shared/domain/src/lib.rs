@@ -34,7 +34,8 @@ pub use grants::{
 };
 pub use import::{
     ImportError, ImportFormat, ParsedBatch, UnknownFormat, items_to_csv, items_to_json, items_to_xlsx,
-    parse_catalogue_csv, parse_catalogue_workbook, parse_grant_csv, parse_grant_workbook, parse_items, table_to_xlsx,
+    parse_catalogue_csv, parse_catalogue_workbook, parse_grant_csv, parse_grant_sheet, parse_grant_workbook,
+    parse_items, table_to_xlsx,
 };
 pub use item::{Citation, Field, FieldError, FlowStep, ItemPatch, ItemStatus, PowerItem, TimeLimit};
 pub use list::{RowError, RowWarning, validate_batch, validate_rows};

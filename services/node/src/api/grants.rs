@@ -129,7 +129,10 @@ async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) 
 }
 
 /// `POST /grants`: one `grant.issue` entry.
-async fn issue(State(node): State<Node>, JsonBody(batch): JsonBody<GrantBatch>) -> Result<Response, ApiError> {
+pub(super) async fn issue(
+    State(node): State<Node>,
+    JsonBody(batch): JsonBody<GrantBatch>,
+) -> Result<Response, ApiError> {
     let entry = node.write(vec![Op::GrantIssue { batch }]).await?;
     let row = node.store().grant(node.division(), entry.seq()).await?;
     let extra = json!({

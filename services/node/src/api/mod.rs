@@ -10,6 +10,7 @@ pub mod auth;
 mod calendar;
 mod error;
 mod fed;
+mod grant_sheet;
 mod grants;
 pub mod items;
 mod log;
@@ -60,6 +61,7 @@ pub fn router(node: Node) -> Router {
         .route("/fed/status", get(fed::status))
         .merge(calendar::routes())
         .merge(recon::routes())
+        .route("/grants/sheet", post(grant_sheet::issue_sheet))
         .merge(grants::routes())
         .merge(seals::routes())
         .merge(audit::routes())

@@ -73,7 +73,7 @@ pub fn classify(method: &Method, path: &str) -> Access {
 
 /// The establishment office's writes, matched segment by segment:
 /// `POST /catalogue/publications`, `POST /recon/{ref}/{adopt|deviate|not-applicable}`,
-/// `POST /grants`, `POST /grants/{ref}/{accept|revoke|extend}`, `POST /seals`,
+/// `POST /grants`, `POST /grants/sheet`, `POST /grants/{ref}/{accept|revoke|extend}`, `POST /seals`,
 /// `POST /seals/replace` and `POST /seals/{id}/{deliver|activate|recall|archive}`.
 fn office_write(path: &str) -> bool {
     let Some(rest) = path.strip_prefix("/api/v1/") else { return false };
@@ -85,6 +85,7 @@ fn office_write(path: &str) -> bool {
         segments.as_slice(),
         ["catalogue", "publications"]
             | ["grants"]
+            | ["grants", "sheet"]
             | ["seals"]
             | ["seals", "replace"]
             | ["recon", _, "adopt" | "deviate" | "not-applicable"]
@@ -143,6 +144,7 @@ mod tests {
             (Method::POST, "/api/v1/recon/XK-2026-1/not-applicable", Access::Roles(OFFICE)),
             (Method::POST, "/api/v1/grants", Access::Roles(OFFICE)),
             (Method::POST, "/api/v1/grants/g1/accept", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/grants/sheet", Access::Roles(OFFICE)),
             (Method::POST, "/api/v1/seals/3/recall", Access::Roles(OFFICE)),
             (Method::POST, "/api/v1/seals/replace", Access::Roles(OFFICE)),
             (Method::POST, "/api/v1/recon/XK-2026-1/adopt/", Access::Operator),

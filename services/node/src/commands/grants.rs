@@ -292,14 +292,7 @@ async fn issue(
         ImportFormat::Json => read_json(&file)?,
         ImportFormat::Csv | ImportFormat::Xlsx | ImportFormat::Xls => {
             let bytes = std::fs::read(&file).with_context(|| format!("无法读取 {name} / cannot read file"))?;
-            let items = if format.is_workbook() {
-                quanze_domain::parse_grant_workbook(&bytes)
-            } else {
-                let text = String::from_utf8(bytes)
-                    .with_context(|| format!("{name}: 文件不是 UTF-8 编码 / file is not UTF-8"))?;
-                quanze_domain::parse_grant_csv(&text)
-            }
-            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let items = quanze_domain::parse_grant_sheet(format, &bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             let (Some(_), Some(_), Some(_)) = (&doc_no, &title, &grantee) else {
                 bail!(
                     "{name}: 事项表须用 --doc-no、--title 和 --grantee 给出文号、标题和承接方 / a sheet needs --doc-no, --title and --grantee"

@@ -40,6 +40,25 @@ pub fn parse_grant_workbook(bytes: &[u8]) -> Result<Vec<GrantItem>, ImportError>
     parse_records(book.records, None).map_err(|e| e.in_sheet(&book.sheet))
 }
 
+/// The granted items of a sheet in `format`: a CSV (UTF-8, with or without BOM) or a workbook.
+/// JSON is no sheet: a JSON batch carries its header fields and goes to the API as it is.
+pub fn parse_grant_sheet(format: super::ImportFormat, bytes: &[u8]) -> Result<Vec<GrantItem>, ImportError> {
+    match format {
+        super::ImportFormat::Csv => {
+            let text = super::decode(bytes).map_err(|e| ImportError { errors: vec![e] })?;
+            parse_grant_csv(text)
+        }
+        super::ImportFormat::Json => Err(ImportError {
+            errors: vec![row_error(
+                1,
+                None,
+                "赋权事项表应为 .xlsx、.xls 或 .csv / a grant sheet is an .xlsx, .xls or .csv file",
+            )],
+        }),
+        _ => parse_grant_workbook(bytes),
+    }
+}
+
 fn parse_records(
     mut records: Vec<(usize, StringRecord)>,
     read_error: Option<RowError>,

@@ -28,7 +28,7 @@ use crate::item::{Field, PowerItem};
 use crate::list::{RowError, RowWarning, validate_rows};
 
 pub use catalogue_csv::{parse_catalogue_csv, parse_catalogue_workbook};
-pub use grant_csv::{parse_grant_csv, parse_grant_workbook};
+pub use grant_csv::{parse_grant_csv, parse_grant_sheet, parse_grant_workbook};
 pub use json::items_to_json;
 pub use sheet::{escape_formula, items_to_csv};
 pub use workbook::{ITEMS_SHEET, XlsxError, items_to_xlsx, table_to_xlsx};
@@ -233,7 +233,7 @@ const BOM: &str = "\u{feff}";
 
 /// The text of a file: UTF-8 without its byte-order mark, or an error on the line of the first
 /// invalid byte.
-fn decode(bytes: &[u8]) -> Result<&str, RowError> {
+pub(super) fn decode(bytes: &[u8]) -> Result<&str, RowError> {
     let bytes = bytes.strip_prefix(BOM.as_bytes()).unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
         let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
