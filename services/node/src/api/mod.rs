@@ -10,14 +10,15 @@ pub mod auth;
 mod calendar;
 mod error;
 mod fed;
-mod grants;
+pub(crate) mod grants;
 mod items;
 mod log;
 mod public;
 mod public_page;
-mod recon;
+pub(crate) mod recon;
+pub(crate) mod recon_tasks;
 mod requests;
-mod seals;
+pub(crate) mod seals;
 mod users;
 
 use std::sync::atomic::Ordering;
