@@ -2,7 +2,8 @@
 //! reconciliation inbox (a province publication's task with its due date and diff, adopted by
 //! posting exactly what the page's 采纳 button posts; a deviation without a reason refused and
 //! changing nothing; a clerk kept out), and 赋权与印章 (a city's grant accepted and its seal
-//! activated from the county's page, the seal register as .xlsx, the city's issued list).
+//! activated from the county's page, the seal register as .xlsx over HTTPS and from the CLI,
+//! the city's issued list).
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use calamine::{Data, Reader, Xlsx};
 use quanze_domain::sample_grants::{city_powers, grant_items};
 use quanze_tests::federation::Federation;
 use quanze_tests::samples::food_licence;
-use quanze_tests::{Reply, TestNode, enc};
+use quanze_tests::{Reply, TestNode, describe, enc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -247,6 +248,13 @@ async fn the_county_accepts_a_grant_and_activates_its_seal_from_the_console() {
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(&rows[0][..4], ["编号", "全称", "类别", "序号"]);
     assert_eq!((rows[1][0].as_str(), rows[1][3].as_str(), rows[1][15].as_str()), ("LZ-SCJ-SP-4", "(4)", "已启用"));
+
+    // The same workbook from the command line (binary: only to a file).
+    let file = county.scratch("专用章登记.xlsx");
+    let out = county.cli(["seal", "export", "--format", "xlsx", "--out", file.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(std::fs::read(&file).unwrap().starts_with(b"PK\x03\x04"));
+    assert!(!county.cli(["seal", "export", "--format", "xlsx"]).await.status.success(), "xlsx needs --out");
 
     // The city's office sees the batch it issued, accepted, with its revoke and extend forms.
     fed.wait_converged(CONVERGE).await;

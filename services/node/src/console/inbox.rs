@@ -70,10 +70,10 @@ async fn inbox_page(State(node): State<Node>, user: Principal) -> PageResult {
     let count = |s: TaskStatus| tasks.iter().filter(|t| t.line.status == Some(s)).count();
     let open = count(TaskStatus::Open);
     let overdue = count(TaskStatus::Overdue);
+    let closed = count(TaskStatus::Adopted) + count(TaskStatus::Deviated) + count(TaskStatus::NotApplicable);
     let mut body = format!(
         "<div class=\"summary\"><div>待对标<b>{open}</b></div><div>已逾期<b>{overdue}</b></div>\
-         <div>已办结<b>{}</b></div><div>今日<b>{}</b></div></div>",
-        tasks.len() - open - overdue,
+         <div>已办结<b>{closed}</b></div><div>今日<b>{}</b></div></div>",
         node.today()
     );
     body.push_str(&format!(
