@@ -106,7 +106,7 @@ struct ListQuery {
 }
 
 /// The batches this node may see, filtered by role.
-async fn visible_grants(node: &Node, role: Option<&str>) -> Result<Vec<GrantRow>, ApiError> {
+pub async fn visible_grants(node: &Node, role: Option<&str>) -> Result<Vec<GrantRow>, ApiError> {
     let me = node.division();
     let keep: fn(&DivisionCode, &GrantRow) -> bool = match role.unwrap_or("all") {
         "all" | "" => |me, r| visible(me, &r.header.grant_ref.origin, &r.header.grantee),

@@ -11,14 +11,15 @@ mod calendar;
 mod error;
 mod fed;
 mod grant_sheet;
-mod grants;
+pub(crate) mod grants;
 pub mod items;
 mod log;
 mod public;
 pub mod public_page;
-mod recon;
+pub(crate) mod recon;
+pub(crate) mod recon_tasks;
 mod requests;
-mod seals;
+pub(crate) mod seals;
 mod users;
 
 use std::sync::atomic::Ordering;

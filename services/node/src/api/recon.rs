@@ -4,7 +4,8 @@
 //!
 //! Every write is one entry through `Node::write`; the store re-checks every rule. The rules
 //! themselves (plan, propose, check, assess) are `quanze_domain`'s; this file only gathers what
-//! they need and shapes the answers. It never writes SQL.
+//! they need and shapes the answers; a task's standing and diff are computed in `recon_tasks`
+//! (shared with the console). It never writes SQL.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,16 +14,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::NaiveDate;
-use quanze_domain::calendar::Calendar;
-use quanze_domain::recon::{Action, Closing, assess, china_day, propose, requirements_for, with_local};
+use quanze_domain::recon::{Action, propose, requirements_for, with_local};
 use quanze_domain::{DivisionCode, Expect, ItemPatch, Op, PowerItem, PubRef, Publication, TaskStatus, Tier};
 use quanze_store::{PublicationRow, TaskRow};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{ApiError, JsonBody, QueryParams, RawBody, parse_json};
 use super::items::written;
+use super::recon_tasks::{self, TaskLine, my_publication, task_line, task_view};
 use crate::state::Node;
 
 pub fn routes() -> Router<Node> {
@@ -68,11 +68,11 @@ pub async fn find_publication(node: &Node, reference: &str, full: bool) -> Resul
     }
 }
 
-fn ref_text(p: &PubRef) -> String {
+pub fn ref_text(p: &PubRef) -> String {
     format!("{}#{}", p.origin, p.seq)
 }
 
-fn summary(p: &PublicationRow) -> serde_json::Value {
+pub fn summary(p: &PublicationRow) -> serde_json::Value {
     json!({
         "ref": ref_text(&p.pub_ref),
         "publisher": p.pub_ref.origin,
@@ -146,168 +146,18 @@ async fn catalogue(
     Ok(Json(json!({ "division": me, "tier": me.tier(), "total": items.len(), "items": items })))
 }
 
-/// A task's standing, for tables.
-#[derive(Debug, Serialize)]
-struct TaskLine {
-    division: String,
-    name: String,
-    tier: Tier,
-    due: Option<NaiveDate>,
-    status: Option<TaskStatus>,
-    label: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    days_left: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    days_overdue: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    late_days: Option<i64>,
-    required: u64,
-    resolved: u64,
-    deviated: u64,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    closed_on: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    calendar_error: Option<String>,
-}
-
-fn task_line(
-    cal: &Calendar,
-    p: &PublicationRow,
-    (division, name, tier): (String, String, Tier),
-    task: Option<&TaskRow>,
-    today: NaiveDate,
-) -> TaskLine {
-    let required = task.map_or_else(|| p.required_by_tier.get(&tier).copied().unwrap_or(0), |t| t.required);
-    let closed_on = task.and_then(|t| t.closed_at.as_deref()).and_then(china_day);
-    let closing = task.and_then(|t| {
-        let status = match t.status.as_str() {
-            "adopted" => TaskStatus::Adopted,
-            "deviated" => TaskStatus::Deviated,
-            "not_applicable" => TaskStatus::NotApplicable,
-            _ => return None,
-        };
-        closed_on.map(|on| Closing { status, on })
-    });
-    let mut line = TaskLine {
-        division,
-        name,
-        tier,
-        due: None,
-        status: None,
-        label: String::new(),
-        days_left: None,
-        days_overdue: None,
-        late_days: None,
-        required,
-        resolved: task.map_or(0, |t| t.resolved),
-        deviated: task.map_or(0, |t| t.deviated),
-        reason: task.map(|t| t.reason.clone()).unwrap_or_default(),
-        closed_on,
-        calendar_error: None,
-    };
-    match assess(cal, p.published, p.window, closing, today) {
-        Ok(a) => {
-            line.label = match (a.status, a.days_left, a.days_overdue, a.late_days) {
-                (TaskStatus::Open, Some(n), _, _) => format!("待对标，剩余 {n} 个工作日"),
-                (TaskStatus::Overdue, _, Some(n), _) => format!("已逾期 {n} 个工作日"),
-                (s, _, _, Some(n)) if n > 0 => format!("{}（迟 {n} 个工作日）", s.label()),
-                (s, ..) => s.label().to_string(),
-            };
-            line.due = Some(a.due);
-            line.status = Some(a.status);
-            line.days_left = a.days_left;
-            line.days_overdue = a.days_overdue;
-            line.late_days = a.late_days;
-        }
-        Err(e) => {
-            line.label = "无法计算期限".into();
-            line.calendar_error = Some(e.to_string());
-        }
-    }
-    line
-}
-
-/// Publications of strict ancestors that require this node's tier to reconcile.
-fn applies_to(p: &PublicationRow, me: &DivisionCode) -> bool {
-    &p.pub_ref.origin != me && me.is_within(&p.pub_ref.origin) && p.tiers.contains(&me.tier())
-}
-
 /// `GET /recon`: this node's tasks, newest publication first.
 async fn my_tasks(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
-    let me = node.division().clone();
-    let cal = node.store().calendar().await?;
-    let today = node.today();
-    let tasks: HashMap<(String, u64), TaskRow> =
-        node.store().tasks_of_node(&me).await?.into_iter().map(|t| ((t.pub_origin.clone(), t.pub_seq), t)).collect();
-    let mut out = Vec::new();
-    for p in node.store().publications().await?.iter().rev().filter(|p| applies_to(p, &me)) {
-        let task = tasks.get(&(p.pub_ref.origin.to_string(), p.pub_ref.seq));
-        let line = task_line(&cal, p, (me.to_string(), node.name().to_string(), me.tier()), task, today);
-        out.push(json!({ "publication": summary(p), "task": line }));
-    }
-    Ok(Json(json!({ "today": today, "tasks": out })))
-}
-
-/// The publication `reference` (with its requirements) as a task of this node.
-async fn my_publication(node: &Node, reference: &str) -> Result<PublicationRow, ApiError> {
-    let p = find_publication(node, reference, true).await?;
-    if !applies_to(&p, node.division()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "NOT_AFFECTED",
-            format!(
-                "公布 {} 不要求本节点（{}级）对标 / the publication does not apply to this node",
-                p.doc_no,
-                node.tier().label()
-            ),
-        ));
-    }
-    Ok(p)
-}
-
-/// One requirement with what the list holds and what to do.
-#[derive(Debug, Serialize)]
-struct DiffLine {
-    code: String,
-    change: usize,
-    expect: &'static str,
-    catalogue_name: Option<String>,
-    current: Option<PowerItem>,
-    #[serde(flatten)]
-    action: Action,
-    resolution: Option<String>,
+    let tasks = recon_tasks::my_tasks(&node).await?;
+    let out: Vec<serde_json::Value> =
+        tasks.iter().map(|t| json!({ "publication": summary(&t.publication), "task": t.line })).collect();
+    Ok(Json(json!({ "today": node.today(), "tasks": out })))
 }
 
 /// `GET /recon/{ref}`: the task with the proposed diff of this node's list.
 async fn show_task(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    let p = my_publication(&node, &reference).await?;
-    let me = node.division().clone();
-    let resolved: BTreeMap<String, String> =
-        node.store().task_codes(&me, &p.pub_ref).await?.into_iter().map(|c| (c.code, c.resolution)).collect();
-    let mut diff = Vec::new();
-    for req in requirements_for(&p.requirements, me.tier()) {
-        let current = node.store().item(&me, &req.code).await?.map(|r| r.item);
-        let (expect, catalogue_name) = match &req.expect {
-            Expect::Present { item } => ("present", Some(item.name.clone())),
-            Expect::Absent { .. } => ("absent", None),
-        };
-        diff.push(DiffLine {
-            code: req.code.clone(),
-            change: req.change,
-            expect,
-            catalogue_name,
-            action: propose(req, current.as_ref()),
-            current,
-            resolution: resolved.get(&req.code).cloned(),
-        });
-    }
-    let tasks = node.store().tasks_of_node(&me).await?;
-    let task = tasks.iter().find(|t| t.pub_origin == p.pub_ref.origin.as_str() && t.pub_seq == p.pub_ref.seq);
-    let cal = node.store().calendar().await?;
-    let line = task_line(&cal, &p, (me.to_string(), node.name().to_string(), me.tier()), task, node.today());
-    Ok(Json(json!({ "publication": summary(&p), "task": line, "diff": diff })))
+    let view = task_view(&node, &reference).await?;
+    Ok(Json(json!({ "publication": summary(&view.publication), "task": view.line, "diff": view.diff })))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,5 +1,5 @@
 //! Special-seal routes (专用分章): carve (one seal or many in one entry), list, show with
-//! history, deliver, activate, recall, archive, replace, export — and the public validity
+//! history, deliver, activate, recall, archive, replace, export (CSV, .xlsx, JSON) — and the public validity
 //! question `GET /seals/check?seal=&item=&date=`, which needs no login like every read.
 //!
 //! Writes are entries through `Node::write`; the store re-checks every rule. This file resolves
@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use quanze_domain::grants::{GrantKind, Seal, SealStatus, parse_serial, verdict};
+use quanze_domain::import::{escape_formula, table_to_xlsx};
 use quanze_domain::{DivisionCode, Op, RuleError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -189,9 +190,15 @@ struct ListQuery {
     holder: Option<String>,
 }
 
-async fn visible_seals(node: &Node, q: &ListQuery) -> Result<Vec<SealStatus>, ApiError> {
+/// The seals this node may see (it or a node below it carves or holds them), optionally of one
+/// state (key or label) and one holder.
+pub async fn visible_seals(
+    node: &Node,
+    state: Option<&str>,
+    holder: Option<&str>,
+) -> Result<Vec<SealStatus>, ApiError> {
     let me = node.division();
-    let state = match q.state.as_deref().filter(|s| !s.is_empty()) {
+    let state = match state.filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(quanze_domain::SealState::parse(s).ok_or_else(|| {
             ApiError::bad_query(format!(
@@ -206,13 +213,13 @@ async fn visible_seals(node: &Node, q: &ListQuery) -> Result<Vec<SealStatus>, Ap
         .into_iter()
         .filter(|s| visible(me, &s.grantor, &s.seal.holder))
         .filter(|s| state.is_none_or(|st| s.state == st))
-        .filter(|s| q.holder.as_deref().is_none_or(|h| h.is_empty() || s.seal.holder.as_str() == h))
+        .filter(|s| holder.is_none_or(|h| h.is_empty() || s.seal.holder.as_str() == h))
         .collect())
 }
 
 /// `GET /seals`: seals this node issued, holds, or sees below it.
 async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
-    let seals = visible_seals(&node, &q).await?;
+    let seals = visible_seals(&node, q.state.as_deref(), q.holder.as_deref()).await?;
     Ok(Json(json!({ "seals": seals.iter().map(seal_summary).collect::<Vec<_>>() })))
 }
 
@@ -378,67 +385,79 @@ struct ExportQuery {
     holder: Option<String>,
 }
 
-/// `GET /seals/export?format=csv|json`: the seal register.
+/// Columns of the seal register (CSV and .xlsx).
+const REGISTER_HEAD: [&str; 20] = [
+    "编号",
+    "全称",
+    "类别",
+    "序号",
+    "刻制部门",
+    "刻制方",
+    "持有方",
+    "持有部门",
+    "适用批次",
+    "刻制日期",
+    "送达日期",
+    "启用日期",
+    "收回日期",
+    "收回理由",
+    "封存日期",
+    "状态",
+    "替代为",
+    "替代了",
+    "备案号",
+    "印模哈希",
+];
+
+/// One seal as a register row, in the order of `REGISTER_HEAD`.
+fn register_row(s: &SealStatus) -> Vec<String> {
+    let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    vec![
+        s.seal.id.clone(),
+        s.seal.name.clone(),
+        s.seal.kind.label().to_string(),
+        format!("({})", s.seal.serial),
+        s.seal.issuer.clone(),
+        s.grantor.to_string(),
+        s.seal.holder.to_string(),
+        s.seal.holder_dept.clone(),
+        s.seal.scope.iter().map(ref_text).collect::<Vec<_>>().join(" "),
+        s.seal.carved.to_string(),
+        opt(s.delivered_on),
+        opt(s.activated_on),
+        opt(s.recalled_on),
+        s.recall_reason.clone(),
+        opt(s.archived_on),
+        s.state.label().to_string(),
+        s.replaced_by.clone().unwrap_or_default(),
+        s.replaces.join(" "),
+        s.seal.registration.clone().unwrap_or_default(),
+        s.seal.image_sha256.clone().unwrap_or_default(),
+    ]
+}
+
+/// `GET /seals/export?format=csv|xlsx|json`: the seal register.
 async fn export(State(node): State<Node>, QueryParams(q): QueryParams<ExportQuery>) -> Result<Response, ApiError> {
-    let seals = visible_seals(&node, &ListQuery { state: q.state, holder: q.holder }).await?;
+    let seals = visible_seals(&node, q.state.as_deref(), q.holder.as_deref()).await?;
     match q.format.as_deref().unwrap_or("csv") {
         "json" => Ok(Json(json!({ "seals": seals.iter().map(seal_summary).collect::<Vec<_>>() })).into_response()),
+        "xlsx" => {
+            let table: Vec<Vec<String>> =
+                seals.iter().map(|s| register_row(s).into_iter().map(escape_formula).collect()).collect();
+            let bytes = table_to_xlsx("专用章登记", &REGISTER_HEAD, &table).map_err(ApiError::internal)?;
+            Ok(super::public::download_response(bytes, super::items::XLSX_CONTENT_TYPE, "专用章登记.xlsx"))
+        }
         "csv" => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let head = [
-                "编号",
-                "全称",
-                "类别",
-                "序号",
-                "刻制部门",
-                "刻制方",
-                "持有方",
-                "持有部门",
-                "适用批次",
-                "刻制日期",
-                "送达日期",
-                "启用日期",
-                "收回日期",
-                "收回理由",
-                "封存日期",
-                "状态",
-                "替代为",
-                "替代了",
-                "备案号",
-                "印模哈希",
-            ];
-            w.write_record(head).map_err(ApiError::internal)?;
-            let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            w.write_record(REGISTER_HEAD).map_err(ApiError::internal)?;
             for s in &seals {
-                w.write_record([
-                    s.seal.id.clone(),
-                    s.seal.name.clone(),
-                    s.seal.kind.label().to_string(),
-                    format!("({})", s.seal.serial),
-                    s.seal.issuer.clone(),
-                    s.grantor.to_string(),
-                    s.seal.holder.to_string(),
-                    s.seal.holder_dept.clone(),
-                    s.seal.scope.iter().map(ref_text).collect::<Vec<_>>().join(" "),
-                    s.seal.carved.to_string(),
-                    opt(s.delivered_on),
-                    opt(s.activated_on),
-                    opt(s.recalled_on),
-                    s.recall_reason.clone(),
-                    opt(s.archived_on),
-                    s.state.label().to_string(),
-                    s.replaced_by.clone().unwrap_or_default(),
-                    s.replaces.join(" "),
-                    s.seal.registration.clone().unwrap_or_default(),
-                    s.seal.image_sha256.clone().unwrap_or_default(),
-                ])
-                .map_err(ApiError::internal)?;
+                w.write_record(register_row(s)).map_err(ApiError::internal)?;
             }
             let body = w.into_inner().map_err(ApiError::internal)?;
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
         }
-        other => {
-            Err(ApiError::bad_query(format!("format 应为 csv 或 json，而不是 “{other}” / format must be csv or json")))
-        }
+        other => Err(ApiError::bad_query(format!(
+            "format 应为 csv、xlsx 或 json，而不是 “{other}” / format must be csv, xlsx or json"
+        ))),
     }
 }

@@ -117,8 +117,9 @@ pub enum SealCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// The seal register as CSV (for Excel) or JSON.
+    /// The seal register as CSV or .xlsx (for Excel) or JSON.
     Export {
+        /// csv (default), xlsx (needs --out) or json.
         #[arg(long, default_value = "csv")]
         format: String,
         #[arg(long)]
@@ -264,7 +265,17 @@ pub async fn run(cmd: SealCommand) -> anyhow::Result<()> {
             Ok(())
         }
         SealCommand::Export { format, out, node } => {
-            let body = client(&node)?.get_text(&format!("/api/v1/seals/export?format={}", encode(&format))).await?;
+            let path = format!("/api/v1/seals/export?format={}", encode(&format));
+            if format == "xlsx" {
+                let Some(out) = out else {
+                    bail!("xlsx 是二进制文件，请加 --out 专用章登记.xlsx / an .xlsx is binary: give --out FILE.xlsx");
+                };
+                let bytes = client(&node)?.get_bytes(&path).await?;
+                std::fs::write(&out, bytes).with_context(|| format!("无法写入 {} / cannot write", out.display()))?;
+                eprintln!("已写入 / written: {}", out.display());
+                return Ok(());
+            }
+            let body = client(&node)?.get_text(&path).await?;
             write_out(out, &body)
         }
     }
