@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 mod calendar;
+mod catalogue_sheet;
 mod error;
 mod fed;
 mod grants;
@@ -16,6 +17,7 @@ mod log;
 mod public;
 mod public_page;
 mod recon;
+pub mod recon_board;
 mod requests;
 mod seals;
 mod users;
@@ -60,6 +62,7 @@ pub fn router(node: Node) -> Router {
         .route("/fed/status", get(fed::status))
         .merge(calendar::routes())
         .merge(recon::routes())
+        .merge(catalogue_sheet::routes())
         .merge(grants::routes())
         .merge(seals::routes())
         .merge(audit::routes())
