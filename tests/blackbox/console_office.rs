@@ -14,7 +14,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 const CONVERGE: Duration = Duration::from_secs(60);
-const PASSWORD: &str = "泸州市编办2026";
+const PASSWORD: &str = "泸州市机构编制办公室2026";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const DOC_SHEET: &str = "泸编发〔2026〕3号";
 const DOC_LINES: &str = "泸编发〔2026〕4号";
