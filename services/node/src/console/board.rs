@@ -18,9 +18,7 @@ use serde::Deserialize;
 use super::html::{Tone, badge, escape, filter_box, link_button, table, url_component};
 use super::publish::tiers_text;
 use super::{PageResult, Section, page, require};
-use crate::api::recon_board::{
-    STATUS_FILTERS, TaskLine, as_of_date, board, days_text, ref_text, status_filter, status_key,
-};
+use crate::api::recon_board::{STATUS_FILTERS, TaskLine, as_of_date, board, days_text, ref_text, status_filter};
 use crate::auth::Principal;
 use crate::state::Node;
 
