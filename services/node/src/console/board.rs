@@ -268,4 +268,58 @@ mod tests {
         assert!(s.contains("<option value=\"overdue\" selected>已逾期</option>"), "{s}");
         assert!(status_select(None).contains("<option value=\"\">全部</option>"));
     }
+
+    fn line(status: Option<TaskStatus>, days_left: Option<i64>, late_days: Option<i64>) -> TaskLine {
+        TaskLine {
+            division: "510521".into(),
+            name: "泸县".into(),
+            tier: quanze_domain::Tier::County,
+            due: None,
+            status,
+            label: String::new(),
+            days_left,
+            days_overdue: None,
+            late_days,
+            required: 1,
+            resolved: 0,
+            deviated: 0,
+            reason: String::new(),
+            closed_on: None,
+            calendar_error: None,
+        }
+    }
+
+    #[test]
+    fn badges_warn_before_the_deadline_and_after_a_late_closing() {
+        assert_eq!(status_badge(&line(Some(TaskStatus::Open), Some(10), None)), badge("待对标", Tone::Neutral));
+        assert_eq!(status_badge(&line(Some(TaskStatus::Open), Some(3), None)), badge("待对标", Tone::Warn));
+        assert_eq!(status_badge(&line(Some(TaskStatus::Overdue), None, None)), badge("已逾期", Tone::Bad));
+        assert_eq!(status_badge(&line(Some(TaskStatus::Adopted), None, Some(0))), badge("已对标", Tone::Good));
+        assert_eq!(status_badge(&line(Some(TaskStatus::Adopted), None, Some(2))), badge("已对标", Tone::Warn));
+        assert_eq!(status_badge(&line(None, None, None)), badge("无法计算期限", Tone::Bad));
+    }
+
+    #[test]
+    fn the_picker_groups_publications_by_source_and_escapes_them() {
+        let row = |origin: &str, seq: u64, doc: &str| PublicationRow {
+            pub_ref: quanze_domain::PubRef { origin: DivisionCode::parse(origin).unwrap(), seq, hash: String::new() },
+            doc_no: doc.into(),
+            title: "<通知>".into(),
+            published: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            effective: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            tiers: vec![quanze_domain::Tier::County],
+            window: Default::default(),
+            changes: 1,
+            requirements: vec![],
+            required_by_tier: BTreeMap::new(),
+            at: String::new(),
+        };
+        let me = DivisionCode::parse("510500").unwrap();
+        let pubs = [row("510000", 7, "川府发〔2026〕1号"), row("510500", 3, "泸编发〔2026〕3号")];
+        let html = picker(&me, &pubs, "510500#3");
+        let own = html.find("本级发布").unwrap();
+        assert!(own < html.find("上级发布").unwrap(), "own publications first: {html}");
+        assert!(html.contains("<option value=\"510500#3\" selected>泸编发〔2026〕3号"), "{html}");
+        assert!(html.contains("&lt;通知&gt;") && !html.contains("<通知>"));
+    }
 }
