@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use calamine::{Data, Reader, Xlsx};
 use quanze_domain::import::table_to_xlsx;
-use quanze_tests::federation::{COUNTY, Federation};
+use quanze_tests::federation::{CITY, COUNTY, Federation, PROVINCE};
 use quanze_tests::{Reply, TestNode, enc, install_crypto_provider};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -18,6 +18,7 @@ const PASSWORD: &str = "泸州市机构编制办公室2026";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const DOC_SHEET: &str = "泸编发〔2026〕3号";
 const DOC_LINES: &str = "泸编发〔2026〕4号";
+const TODAY: &str = "2026-04-20T10:00:00+08:00";
 
 /// Makes an account (by the operator) and signs it in: the `name=value` of its session cookie.
 async fn signed_in(node: &TestNode, login: &str, roles: &[&str]) -> String {
@@ -105,7 +106,11 @@ async fn publications(node: &TestNode) -> Vec<Value> {
 
 #[tokio::test]
 async fn the_city_office_publishes_and_watches_the_county_reconcile() {
-    let fed = Federation::start(3).await;
+    let mut fed = Federation::start(3).await;
+    // Every node on one fixed day, after both publications' due dates.
+    for division in [PROVINCE, CITY, COUNTY] {
+        fed.node_mut(division).set_clock(TODAY).await;
+    }
     let city = fed.city();
     let clerk = signed_in(city, "wang", &["establishment"]).await;
     let auditor = signed_in(city, "sun", &["auditor"]).await;
@@ -181,6 +186,9 @@ async fn the_city_office_publishes_and_watches_the_county_reconcile() {
         assert!(html.contains(expected), "{expected} in the publish page");
     }
     assert!(html.contains(&format!("/console/board?ref={}", enc(&sheet_ref))), "board link");
+    // Progress at a glance: the county closed the sheet's task; the typed one is past its due
+    // date on 2026-04-20.
+    assert!(html.contains("已办结 1/1") && html.contains("已办结 0/1") && html.contains("逾期 1"), "progress");
     assert!(html.contains("data-upload=\"/api/v1/catalogue/publications/sheet\"") && html.contains("<progress"));
 
     // 对账看板, by default the latest publication, judged on a given day: the county is open
@@ -195,12 +203,18 @@ async fn the_city_office_publishes_and_watches_the_county_reconcile() {
         assert!(html.contains(expected), "{expected} in the board");
     }
 
-    // The sheet's board: the county has adopted (on the real day, after the due date).
+    // The sheet's board: the county has adopted (on 2026-04-20, after the due date).
     let board = format!("/console/board?ref={}", enc(&sheet_ref));
     let html = page(city, &clerk, &board).await;
     let sheet_status = city.get(&format!("/api/v1/recon/{}/status", enc(&sheet_ref))).await.expect(200);
     let adopted = sheet_status["nodes"].as_array().unwrap().iter().find(|n| n["division"] == COUNTY).unwrap().clone();
-    assert_eq!(adopted["status"], "adopted", "{sheet_status}");
+    assert_eq!(
+        (adopted["status"].as_str(), adopted["due"].as_str()),
+        (Some("adopted"), Some("2026-03-30")),
+        "{sheet_status}"
+    );
+    let late = format!("迟 {} 个工作日办结", adopted["late_days"].as_i64().unwrap());
+    assert!(html.contains(&late), "{late} in the board");
     for expected in [DOC_SHEET, "已对标", adopted["due"].as_str().unwrap(), adopted["closed_on"].as_str().unwrap()] {
         assert!(html.contains(expected), "{expected} in the board");
     }

@@ -1,5 +1,6 @@
 //! The establishment office's 目录发布 page: the catalogue publications this node published
-//! (文号, title, dates, tiers, number of changes, each linked to its board), a form to publish
+//! (文号, title, dates, tiers, number of changes, progress from `api::recon_board::board`, each
+//! linked to its board), a form to publish
 //! 取消/下放 changes typed one per line, and the upload of a change sheet (.xlsx/.xls/.csv) with
 //! a progress bar.
 //!
@@ -14,8 +15,9 @@ use chrono::NaiveDate;
 use quanze_domain::Tier;
 use quanze_store::PublicationRow;
 
-use super::html::{escape, filter_box, link_button, table, url_component};
+use super::html::{Tone, badge, escape, filter_box, link_button, table, url_component};
 use super::{PageResult, Section, page, require};
+use crate::api::recon_board::{Board, board, ref_text};
 use crate::auth::Principal;
 use crate::state::Node;
 
@@ -36,6 +38,18 @@ pub fn tiers_text(tiers: &[Tier]) -> String {
 /// What a publication requires of each tier: `县 3 项；乡镇 3 项`.
 fn required_text(p: &PublicationRow) -> String {
     p.required_by_tier.iter().map(|(t, n)| format!("{} {n} 项", t.label())).collect::<Vec<_>>().join("；")
+}
+
+/// Progress of a publication's board at a glance: `已办结 2/3`, with the overdue in red.
+fn progress_text(b: &Board) -> String {
+    let count = |k: &str| b.counts.get(k).copied().unwrap_or(0);
+    let closed = count("adopted") + count("deviated") + count("not_applicable");
+    let mut out = escape(&format!("已办结 {closed}/{}", b.lines.len()));
+    if count("overdue") > 0 {
+        out.push(' ');
+        out.push_str(&badge(&format!("逾期 {}", count("overdue")), Tone::Bad));
+    }
+    out
 }
 
 /// The document's header fields, shared by the typed form and the upload: 文号, title, dates,
@@ -87,9 +101,16 @@ async fn publish_page(State(node): State<Node>, user: Principal) -> PageResult {
         filter_box("publications", "按文号、标题、层级筛选"),
         mine.len()
     ));
+    let mut progress = Vec::with_capacity(mine.len());
+    for p in &mine {
+        // The board's own computation; a publication it cannot judge shows a dash.
+        progress
+            .push(board(&node, &ref_text(&p.pub_ref), None).await.map_or_else(|_| "—".into(), |b| progress_text(&b)));
+    }
     let rows: Vec<Vec<String>> = mine
         .iter()
-        .map(|p| {
+        .zip(progress)
+        .map(|(p, progress)| {
             vec![
                 format!("<a href=\"{}\">{}</a>", escape(&board_path(p)), escape(&p.doc_no)),
                 escape(&p.title),
@@ -99,13 +120,14 @@ async fn publish_page(State(node): State<Node>, user: Principal) -> PageResult {
                 escape(&p.window.to_string()),
                 p.changes.to_string(),
                 escape(&required_text(p)),
+                progress,
                 link_button(&board_path(p), "对账看板"),
             ]
         })
         .collect();
     body.push_str(&table(
         "publications",
-        &["文号", "标题", "公布日期", "施行日期", "对标层级", "期限", "调整事项", "各层级须对标", ""],
+        &["文号", "标题", "公布日期", "施行日期", "对标层级", "期限", "调整事项", "各层级须对标", "对标进度", ""],
         &rows,
     ));
 
