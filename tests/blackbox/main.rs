@@ -10,7 +10,8 @@
 //! (key rotation, disk-loss recovery, invite misuse), `calendar` (working days, the root's
 //! calendar, policies and late filings), `recon` (catalogue publications reconciled by four real
 //! nodes on test-controlled clocks), `xlsx` (Excel workbooks exported, imported and refused),
-//! `console_county` (the county's inbox and grants pages with a signed-in 编办 account).
+//! `console_county` (the county's inbox and grants pages with a signed-in 编办 account),
+//! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password).
 
 mod accounts;
 mod audit;
@@ -18,6 +19,7 @@ mod bad_input;
 mod calendar;
 mod cli;
 mod console_county;
+mod console_office;
 mod federation;
 mod federation_lifecycle;
 mod grant_sheet;

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 mod calendar;
+mod catalogue_sheet;
 mod error;
 mod fed;
 mod grant_sheet;
@@ -17,6 +18,7 @@ mod log;
 mod public;
 pub mod public_page;
 pub(crate) mod recon;
+pub mod recon_board;
 pub(crate) mod recon_tasks;
 mod requests;
 pub(crate) mod seals;
@@ -63,6 +65,7 @@ pub fn router(node: Node) -> Router {
         .merge(calendar::routes())
         .merge(recon::routes())
         .route("/grants/sheet", post(grant_sheet::issue_sheet))
+        .merge(catalogue_sheet::routes())
         .merge(grants::routes())
         .merge(seals::routes())
         .merge(audit::routes())

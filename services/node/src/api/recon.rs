@@ -1,6 +1,7 @@
 //! Catalogue and reconciliation routes: publish a catalogue change, list and show
 //! publications, this node's effective catalogue, its reconciliation tasks (with the proposed
-//! diff), adopt / deviate / not applicable, and the upward status table of a publication.
+//! diff), adopt / deviate / not applicable. The upward status table of a publication (the
+//! board) is `recon_board.rs`; publishing from a sheet or typed lines is `catalogue_sheet.rs`.
 //!
 //! Every write is one entry through `Node::write`; the store re-checks every rule. The rules
 //! themselves (plan, propose, check, assess) are `quanze_domain`'s; this file only gathers what
@@ -15,14 +16,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use quanze_domain::recon::{Action, propose, requirements_for, with_local};
-use quanze_domain::{DivisionCode, Expect, ItemPatch, Op, PowerItem, PubRef, Publication, TaskStatus, Tier};
-use quanze_store::{PublicationRow, TaskRow};
+use quanze_domain::{DivisionCode, Expect, ItemPatch, Op, PowerItem, PubRef, Publication};
+use quanze_store::PublicationRow;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{ApiError, JsonBody, QueryParams, RawBody, parse_json};
 use super::items::written;
-use super::recon_tasks::{self, TaskLine, my_publication, task_line, task_view};
+use super::recon_tasks::{self, my_publication, task_view};
 use crate::state::Node;
 
 pub fn routes() -> Router<Node> {
@@ -35,7 +36,7 @@ pub fn routes() -> Router<Node> {
         .route("/recon/{reference}/adopt", post(adopt))
         .route("/recon/{reference}/deviate", post(deviate))
         .route("/recon/{reference}/not-applicable", post(not_applicable))
-        .route("/recon/{reference}/status", get(status))
+        .route("/recon/{reference}/status", get(super::recon_board::status))
 }
 
 /// Finds a publication by `origin#seq` (also `origin:seq`, `origin-seq`) or by document number;
@@ -90,6 +91,12 @@ pub fn summary(p: &PublicationRow) -> serde_json::Value {
 
 /// `POST /catalogue/publications`: one `catalogue.publish` entry.
 async fn publish(State(node): State<Node>, JsonBody(publication): JsonBody<Publication>) -> Result<Response, ApiError> {
+    publish_publication(&node, publication).await
+}
+
+/// Writes `publication` as one `catalogue.publish` entry and answers 201 with its summary: the
+/// one write path of every way to publish (JSON, a sheet, typed lines).
+pub async fn publish_publication(node: &Node, publication: Publication) -> Result<Response, ApiError> {
     let entry = node.write(vec![Op::Publish { publication }]).await?;
     let row = node.store().publication(node.division(), entry.seq(), false).await?;
     let extra =
@@ -291,70 +298,4 @@ async fn not_applicable(
     let op = Op::ReconNotApplicable { publication: p.pub_ref.clone(), reason: body.reason };
     let entry = node.write(vec![op]).await?;
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "publication": ref_text(&p.pub_ref) })))).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-struct StatusQuery {
-    /// Judge open tasks on this day instead of today.
-    as_of: Option<String>,
-}
-
-/// `GET /recon/{ref}/status`: every node of an affected tier at or below this node and below
-/// the publisher, with due date, status and days left or overdue: the editorial office's screen.
-async fn status(
-    State(node): State<Node>,
-    Path(reference): Path<String>,
-    QueryParams(q): QueryParams<StatusQuery>,
-) -> Result<impl IntoResponse, ApiError> {
-    let p = find_publication(&node, &reference, false).await?;
-    let today = match q.as_of.as_deref().filter(|s| !s.trim().is_empty()) {
-        None => node.today(),
-        Some(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| ApiError::bad_query(format!("as_of “{s}” 不是日期（YYYY-MM-DD）/ bad date")))?,
-    };
-    let me = node.division().clone();
-    let publisher = p.pub_ref.origin.clone();
-    let mut nodes: BTreeMap<String, (String, Tier)> = BTreeMap::new();
-    for e in node.store().enrolments(None).await? {
-        let Ok(division) = DivisionCode::parse(&e.division) else { continue };
-        let below_publisher = division != publisher && division.is_within(&publisher);
-        if below_publisher && division.is_within(&me) && p.tiers.contains(&division.tier()) {
-            // Rows come ordered by valid_from: the last name given wins.
-            let name = if e.name.is_empty() {
-                nodes.get(&e.division).map(|n| n.0.clone()).unwrap_or_default()
-            } else {
-                e.name
-            };
-            nodes.insert(e.division.clone(), (name, division.tier()));
-        }
-    }
-    let tasks: HashMap<String, TaskRow> = node
-        .store()
-        .tasks_of_publication(&publisher, p.pub_ref.seq)
-        .await?
-        .into_iter()
-        .map(|t| (t.node.clone(), t))
-        .collect();
-    let cal = node.store().calendar().await?;
-    let mut lines: Vec<TaskLine> = nodes
-        .into_iter()
-        .map(|(division, (name, tier))| {
-            let task = tasks.get(&division);
-            task_line(&cal, &p, (division, name, tier), task, today)
-        })
-        .collect();
-    lines.sort_by(|a, b| (a.tier, &a.division).cmp(&(b.tier, &b.division)));
-    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for l in &lines {
-        *counts.entry(l.status.map_or("unknown", TaskStatus::key)).or_default() += 1;
-    }
-    Ok(Json(json!({
-        "publication": summary(&p),
-        "as_of": today,
-        "due": lines.iter().find_map(|l| l.due),
-        "counts": counts,
-        "nodes": lines,
-    })))
 }

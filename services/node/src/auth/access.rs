@@ -72,7 +72,7 @@ pub fn classify(method: &Method, path: &str) -> Access {
 }
 
 /// The establishment office's writes, matched segment by segment:
-/// `POST /catalogue/publications`, `POST /recon/{ref}/{adopt|deviate|not-applicable}`,
+/// `POST /catalogue/publications[/sheet|/lines]`, `POST /recon/{ref}/{adopt|deviate|not-applicable}`,
 /// `POST /grants`, `POST /grants/sheet`, `POST /grants/{ref}/{accept|revoke|extend}`, `POST /seals`,
 /// `POST /seals/replace` and `POST /seals/{id}/{deliver|activate|recall|archive}`.
 fn office_write(path: &str) -> bool {
@@ -84,6 +84,7 @@ fn office_write(path: &str) -> bool {
     matches!(
         segments.as_slice(),
         ["catalogue", "publications"]
+            | ["catalogue", "publications", "sheet" | "lines"]
             | ["grants"]
             | ["grants", "sheet"]
             | ["seals"]
@@ -139,6 +140,11 @@ mod tests {
             (Method::GET, "/console/assets/console.js", Access::Open),
             (Method::GET, "/consoles", Access::Read),
             (Method::POST, "/api/v1/catalogue/publications", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/catalogue/publications/sheet", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/catalogue/publications/lines", Access::Roles(OFFICE)),
+            (Method::POST, "/api/v1/catalogue/publications/510500-3", Access::Operator),
+            (Method::POST, "/api/v1/catalogue/publications/sheet/x", Access::Operator),
+            (Method::GET, "/api/v1/recon/510500%233/status", Access::Read),
             (Method::POST, "/api/v1/recon/XK-2026-1/adopt", Access::Roles(OFFICE)),
             (Method::POST, "/api/v1/recon/XK-2026-1/deviate", Access::Roles(OFFICE)),
             (Method::POST, "/api/v1/recon/XK-2026-1/not-applicable", Access::Roles(OFFICE)),
