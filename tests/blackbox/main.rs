@@ -9,13 +9,15 @@
 //! processes: replication both ways, a dead city, refusals, rollback, forks), `federation_lifecycle`
 //! (key rotation, disk-loss recovery, invite misuse), `calendar` (working days, the root's
 //! calendar, policies and late filings), `recon` (catalogue publications reconciled by four real
-//! nodes on test-controlled clocks), `xlsx` (Excel workbooks exported, imported and refused).
+//! nodes on test-controlled clocks), `xlsx` (Excel workbooks exported, imported and refused),
+//! `console_review` (the console's request and audit pages, signed in by cookie).
 
 mod accounts;
 mod audit;
 mod bad_input;
 mod calendar;
 mod cli;
+mod console_review;
 mod federation;
 mod federation_lifecycle;
 mod grants;

@@ -16,7 +16,7 @@ mod log;
 mod public;
 mod public_page;
 mod recon;
-mod requests;
+pub mod requests;
 mod seals;
 mod users;
 
@@ -29,7 +29,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-pub use error::{ApiError, parse_json};
+pub use error::{ApiError, QueryParams, parse_json};
 
 use crate::state::Node;
 
