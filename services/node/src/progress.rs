@@ -86,8 +86,9 @@ mod tests {
     fn hidden_bars_accept_every_call() {
         let b = ProgressBar::with_draw_target(Some(3), ProgressDrawTarget::hidden());
         b.inc(2);
-        b.finish_and_clear();
         assert_eq!(b.position(), 2);
+        b.finish_and_clear();
+        assert!(b.is_finished());
         assert_eq!(rows_text(Some(12), "行"), " 12 行");
         assert_eq!(rows_text(None, "行"), "");
     }

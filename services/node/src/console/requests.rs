@@ -66,8 +66,10 @@ fn row_cells(r: &Value, action: Option<&str>) -> Vec<String> {
     };
     let due = if r["late"].as_bool() == Some(true) {
         format!("{} {}", escape(s(r, "due")), badge(&format!("逾期 {} 个工作日", r["late_days"]), Tone::Bad))
-    } else {
+    } else if r["due"].is_string() {
         escape(s(r, "due"))
+    } else {
+        format!("<span class=\"muted\" title=\"{}\">—</span>", escape(s(r, "calendar_error")))
     };
     let mut title = format!("<a href=\"/console/requests/{id}\">{}</a>", escape(s(r, "title")));
     if let Some(a) = action {
@@ -130,7 +132,7 @@ async fn list_page(State(node): State<Node>, user: Principal, QueryParams(q): Qu
     let other_rows: Vec<Vec<String>> =
         others.iter().map(|r| row_cells(&request_json(&calendar, r, None), None)).collect();
     body.push_str(&format!(
-        "<h2>其他申请（<span data-count-for=\"requests-all\">{n}</span>/{n}）</h2>",
+        "<h2 id=\"others\">其他申请（<span data-count-for=\"requests-all\">{n}</span>/{n}）</h2>",
         n = other_rows.len()
     ));
     body.push_str(&table("requests-all", &HEADERS, &other_rows));
