@@ -81,13 +81,16 @@ fn office_write(path: &str) -> bool {
     if segments.iter().any(|s| s.is_empty()) {
         return false;
     }
-    match segments.as_slice() {
-        ["catalogue", "publications"] | ["grants"] | ["seals"] | ["seals", "replace"] => true,
-        ["recon", _, "adopt" | "deviate" | "not-applicable"] => true,
-        ["grants", _, "accept" | "revoke" | "extend"] => true,
-        ["seals", _, "deliver" | "activate" | "recall" | "archive"] => true,
-        _ => false,
-    }
+    matches!(
+        segments.as_slice(),
+        ["catalogue", "publications"]
+            | ["grants"]
+            | ["seals"]
+            | ["seals", "replace"]
+            | ["recon", _, "adopt" | "deviate" | "not-applicable"]
+            | ["grants", _, "accept" | "revoke" | "extend"]
+            | ["seals", _, "deliver" | "activate" | "recall" | "archive"]
+    )
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ async fn federation_page(State(node): State<Node>, user: Principal) -> PageResul
                 f.seq.to_string(),
                 format!("<span class=\"mono\">{}</span>", escape(&f.hash)),
                 escape(&f.detected_at),
-                f.resolved_by.as_deref().map_or_else(|| badge("未解决，已隔离", Tone::Bad), |by| escape(by)),
+                f.resolved_by.as_deref().map_or_else(|| badge("未解决，已隔离", Tone::Bad), escape),
             ]
         })
         .collect();
