@@ -71,6 +71,14 @@ impl<'a> Session<'a> {
         (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
     }
 
+    /// A file upload the way the console script sends it (raw bytes).
+    async fn upload(&self, path: &str, content_type: &str, bytes: &[u8]) -> Value {
+        let rb = self.node.request(Method::POST, path).header("cookie", &self.cookie);
+        let res = rb.header("content-type", content_type).body(bytes.to_vec()).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 201, "upload to {path}");
+        res.json().await.unwrap()
+    }
+
     /// A JSON API call the way the console script makes it (cookie, JSON body).
     async fn post(&self, path: &str, body: &Value) -> Value {
         let res = self.node.request(Method::POST, path).header("cookie", &self.cookie).json(body).send().await.unwrap();
@@ -172,6 +180,53 @@ async fn a_filed_request_is_first_in_the_reviewers_queue_and_its_page_shows_ever
     assert!(!page.contains(&format!("data-api=\"/api/v1/requests/{b_id}/steps\"")), "编办 has decided");
     let for_legal = legal.ok(&format!("/console/requests/{b_id}")).await;
     assert!(for_legal.contains(&format!("data-api=\"/api/v1/requests/{b_id}/steps\"")), "法制's turn");
+
+    // 法制 returns A: it is now in the clerk's queue, with the re-filing form prefilled; the
+    // form's proposal goes back to 编办 as revision 2, and the history has all four steps.
+    legal
+        .post(
+            &format!("/api/v1/requests/{a_id}/steps"),
+            &json!({"decision": "return", "comment": "请补充政府决定文号"}),
+        )
+        .await;
+    let clerk_list = clerk.ok("/console/requests").await;
+    let queue = between(&clerk_list, "id=\"queue\"", "id=\"others\"");
+    assert!(
+        queue.contains(&format!("href=\"/console/requests/{a_id}\"")) && queue.contains("待修改后重新提交"),
+        "{queue}"
+    );
+    let a_page = clerk.ok(&format!("/console/requests/{a_id}")).await;
+    assert!(a_page.contains(&format!("data-api=\"/api/v1/requests/{a_id}/resubmit\"")), "the re-filing form");
+    assert!(a_page.contains("XK00035000") && a_page.contains("请补充政府决定文号"));
+    let mut revised = proposal(
+        "cancel",
+        "关于取消食品经营许可县级实施的申请（修改）",
+        json!({"op": "cancel", "code": "XK00035000", "reason": "泸市府函〔2025〕12号"}),
+    );
+    revised["attachments"] = json!([]);
+    let refiled = clerk.post(&format!("/api/v1/requests/{a_id}/resubmit"), &revised).await;
+    assert_eq!(refiled["revision"], 2);
+    let a_page = establishment.ok(&format!("/console/requests/{a_id}")).await;
+    let history = between(&a_page, "id=\"history\"", "</table>");
+    assert_eq!(history.matches("<tr>").count(), 5, "submit, approve, return, resubmit: {history}");
+    assert!(history.contains("修改后重新提交") && history.contains("退回修改"), "{history}");
+
+    // What the adjustment form posts (citations, a number, a list, no attachments) is a proposal
+    // the API takes; an upload shows on the form with its hash ready to cite.
+    let form_shaped = json!({
+        "kind": "adjust", "title": "关于调整食品处罚事项依据和时限的申请", "department": SCJ,
+        "trigger": "information_changed", "trigger_date": (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string(),
+        "reason": "依据条款修订", "attachments": [],
+        "changes": [{"op": "update", "code": "CF00148000", "patch": {
+            "basis": [{"law": "中华人民共和国食品安全法", "article": "第一百二十二条"}],
+            "time_limit": {"legal_days": 15}, "responsibilities": ["立案责任", "调查责任"]}}],
+    });
+    clerk.post("/api/v1/requests", &form_shaped).await;
+    let doc = "泸市府函〔2025〕12号".as_bytes();
+    let up = clerk.upload("/api/v1/attachments?name=%E5%87%BD.pdf", "application/pdf", doc).await;
+    let sha = up["sha256"].as_str().unwrap();
+    let form = clerk.ok(&format!("/console/requests/new?attach={sha}")).await;
+    assert!(form.contains("函.pdf") && form.contains(&format!("&quot;sha256&quot;:&quot;{sha}&quot;")), "{form}");
 
     // A clerk has no audit page.
     assert_eq!(clerk.page("/console/audit").await.0, 403);

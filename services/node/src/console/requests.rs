@@ -129,6 +129,21 @@ async fn list_page(State(node): State<Node>, user: Principal, QueryParams(q): Qu
         mine.iter().map(|r| row_cells(&request_json(&calendar, r, None), Some(&action_of(r)))).collect();
     body.push_str(&format!("<h2 id=\"queue\">待我办理（{}）</h2>", mine_rows.len()));
     body.push_str(&table("requests-mine", &HEADERS, &mine_rows));
+    // 信息公开 decides no stage; what they act on is what was just published: those first.
+    let (published, others) = if user.has(Role::Publisher) {
+        split_queue(others, |r| r.status == Status::Published)
+    } else {
+        (Vec::new(), others)
+    };
+    if user.has(Role::Publisher) {
+        let rows: Vec<Vec<String>> =
+            published.iter().map(|r| row_cells(&request_json(&calendar, r, None), Some("核对公开清单"))).collect();
+        body.push_str(&format!("<h2 id=\"published\">已发布的调整（{}）</h2>", rows.len()));
+        body.push_str(
+            "<p class=\"muted\">政府（或编办）审定后即写入本级清单并在公开清单展示；请逐项核对公开内容。</p>",
+        );
+        body.push_str(&table("requests-published", &HEADERS, &rows));
+    }
     let other_rows: Vec<Vec<String>> =
         others.iter().map(|r| row_cells(&request_json(&calendar, r, None), None)).collect();
     body.push_str(&format!(

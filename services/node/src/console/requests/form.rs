@@ -121,7 +121,21 @@ pub(super) fn changes_table(proposal: &Proposal, current: &HashMap<String, Power
     }
     let mut out = table("changes", &["操作", "事项编码", "事项名称", "内容（现行 → 拟调整为）"], &rows);
     if published {
-        out.push_str("<p class=\"muted\">已发布：现行清单即为调整后的内容。</p>");
+        let links: Vec<String> = proposal
+            .changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "<a href=\"/public/items/{}\">{}</a>",
+                    super::super::html::url_component(c.code()),
+                    escape(c.code())
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "<p class=\"muted\">已发布：现行清单即为调整后的内容。公开清单：{}</p>",
+            links.join("、")
+        ));
     }
     out
 }
