@@ -317,3 +317,15 @@ async fn the_auditor_drills_from_the_heat_map_to_the_evidence_entry_as_of_a_day(
     assert_eq!(rows.len() - 1, report["findings"].as_array().unwrap().len());
     assert!(rows.iter().any(|r| r[0] == "510521" && r[2] == "A02" && r[8].starts_with("510000#")), "{rows:?}");
 }
+
+#[tokio::test]
+async fn cli_progress_stays_off_pipes_and_stdout_is_unchanged() {
+    let node = TestNode::luxian().await;
+    let file = node.scratch("清单.csv");
+    std::fs::write(&file, quanze_tests::samples::VALID_CSV).unwrap();
+    let out = node.cli(["import", file.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", quanze_tests::describe(&out));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stderr.is_empty(), "no progress drawn on a pipe: {stderr:?}");
+    assert!(stdout.starts_with("已导入 3 项（一个条目）") && !stdout.contains('\r'), "{stdout:?}");
+}
