@@ -19,7 +19,7 @@ use super::html::{Tone, badge, escape, filter_box, link_button, table, url_compo
 use super::{PageResult, Section, page, require};
 use crate::api::QueryParams;
 use crate::api::audit::{Source, parse_as_of, parse_scope, run};
-use crate::audit_report::{HEAT, heat, percent, reference_word, sorted_nodes};
+use crate::audit_report::{HEAT, HTML_FINDINGS_LIMIT, heat, percent, reference_word, sorted_nodes};
 use crate::auth::Principal;
 use crate::state::Node;
 
@@ -216,8 +216,15 @@ async fn findings_page(
         found.len()
     ));
     body.push_str(&filter_box("findings", "按事项编码、说明筛选"));
-    let rows: Vec<Vec<String>> = found.iter().map(|f| finding_cells(&report, f)).collect();
+    let rows: Vec<Vec<String>> = found.iter().take(HTML_FINDINGS_LIMIT).map(|f| finding_cells(&report, f)).collect();
     body.push_str(&table("findings", &["单位", "规则", "事项编码或对象", "起算日", "说明", "差异", "证据条目"], &rows));
+    if found.len() > rows.len() {
+        body.push_str(&format!(
+            "<p class=\"muted\">本页只列出前 {} 条，共 {} 条；全部问题请导出 Excel 或 CSV。</p>",
+            rows.len(),
+            found.len()
+        ));
+    }
     if rows.is_empty() {
         body.push_str(&format!("<p>{}</p>", badge("该格截至此日没有问题", Tone::Good)));
     }

@@ -67,7 +67,7 @@ pub(super) async fn entry_page(
     let mut body = format!(
         "<div class=\"toolbar\"><a href=\"/console/audit\">← 一致性审计</a>\
          <a class=\"button\" href=\"/console/audit/entry/{o}/{prev}\">上一条</a><a class=\"button\" href=\"/console/audit/entry/{o}/{next}\">下一条</a>\
-         <a class=\"button\" href=\"/api/v1/log?origin={o}&amp;after={prev}&amp;limit=1\">签名原文（JSON）</a></div>\
+         <a class=\"button\" href=\"/api/v1/log?origin={o}&amp;after={after}&amp;limit=1\">签名原文（JSON）</a></div>\
          <table class=\"grid\"><tbody><tr><th>日志（区划代码）</th><td>{o}</td><th>序号</th><td>{seq}</td></tr>\
          <tr><th>写入时间</th><td>{at}</td><th>格式版本</th><td>{v}</td></tr>\
          <tr><th>条目哈希</th><td colspan=\"3\"><span class=\"mono\">{hash}</span> {hash_state}</td></tr>\
@@ -75,6 +75,7 @@ pub(super) async fn entry_page(
          <tr><th>签名</th><td colspan=\"3\"><span class=\"mono\">{sig}</span></td></tr></tbody></table>",
         o = escape(origin.as_str()),
         prev = seq.saturating_sub(1).max(1),
+        after = seq.saturating_sub(1),
         next = seq + 1,
         at = escape(body_json["at"].as_str().unwrap_or("")),
         v = escape(&body_json["v"].to_string()),

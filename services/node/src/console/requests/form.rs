@@ -158,6 +158,11 @@ fn options<T: Copy>(all: &[T], key: impl Fn(T) -> &'static str, label: impl Fn(T
     all.iter().map(|x| format!("<option value=\"{}\">{}</option>", key(*x), label(*x))).collect()
 }
 
+/// `options` with the one of value `key` selected.
+fn selected(options: String, key: &str) -> String {
+    options.replacen(&format!("value=\"{key}\""), &format!("value=\"{key}\" selected"), 1)
+}
+
 fn category_select(name: &str, required: bool) -> String {
     let first =
         if required { "<option value=\"\">请选择</option>" } else { "<option value=\"\">（不变）</option>" };
@@ -170,7 +175,8 @@ fn category_select(name: &str, required: bool) -> String {
 
 /// The fields every filing has: title, trigger and its date, department, reason and basis,
 /// the attachments uploaded (as the API's JSON).
-fn common_fields(department: &str, attachments_json: &str) -> String {
+fn common_fields(department: &str, attachments_json: &str, trigger: Trigger) -> String {
+    let triggers = selected(options(&Trigger::ALL, Trigger::key, Trigger::label), trigger.key());
     format!(
         "<div class=\"columns\"><label>申请标题<input name=\"title\" required placeholder=\"如：关于调整“食品经营许可”实施主体的申请\"></label>\
          <label>申请部门<input name=\"department\" value=\"{dept}\" readonly></label>\
@@ -179,7 +185,6 @@ fn common_fields(department: &str, attachments_json: &str) -> String {
          <label>调整理由及依据（法律法规规章条款、政府决定文号等）<textarea name=\"reason\" required></textarea></label>\
          <input type=\"hidden\" name=\"attachments\" data-kind=\"json\" value=\"{att}\">",
         dept = escape(department),
-        triggers = options(&Trigger::ALL, Trigger::key, Trigger::label),
         att = escape(attachments_json),
     )
 }
@@ -290,7 +295,7 @@ pub(super) async fn new_page(
         escape(&then)
     ));
     body.push_str("<h2>2. 申请内容</h2>");
-    let common = common_fields(&department, &att_json);
+    let common = |trigger| common_fields(&department, &att_json, trigger);
     let code_input = |name: &str| {
         format!(
             "<label>事项编码<input name=\"{name}\" list=\"item-codes\" required placeholder=\"输入编码或名称选择\"></label>"
@@ -306,7 +311,7 @@ pub(super) async fn new_page(
         "调整事项要素（名称、类别、依据、实施主体、时限等）",
         true,
         &adjust,
-        &common,
+        &common(Trigger::InformationChanged),
     ));
     let add = format!(
         "<input type=\"hidden\" name=\"changes.0.op\" value=\"add\"><label>事项编码<input name=\"changes.0.item.code\" required placeholder=\"如 XK00035001\"></label>{}",
@@ -317,7 +322,7 @@ pub(super) async fn new_page(
         "新增事项",
         false,
         &add,
-        &common,
+        &common(Trigger::NewPower),
     ));
     let cancel = format!(
         "<input type=\"hidden\" name=\"changes.0.op\" value=\"cancel\">{}<label>取消或下放的说明（下放时写明承接层级和单位）<input name=\"changes.0.reason\" required></label>",
@@ -328,7 +333,7 @@ pub(super) async fn new_page(
         "取消或下放事项",
         false,
         &cancel,
-        &common,
+        &common(Trigger::GovernmentDecision),
     ));
     let example = r#"[{"op": "cancel", "code": "XK00035000", "reason": "与XK00035001合并"},
  {"op": "cancel", "code": "XK00035001", "reason": "与XK00035000合并"},
@@ -343,7 +348,13 @@ pub(super) async fn new_page(
         "<label>申请类型<select name=\"kind\">{}</select></label>",
         options(&RequestKind::ALL, RequestKind::key, RequestKind::label)
     );
-    body.push_str(&filing_form(&kinds, "合并、拆分或涉及多个事项（高级）", false, &advanced, &common));
+    body.push_str(&filing_form(
+        &kinds,
+        "合并、拆分或涉及多个事项（高级）",
+        false,
+        &advanced,
+        &common(Trigger::Restructuring),
+    ));
     Ok(page(&node, &user, Section::Requests, "填报调整申请", &body))
 }
 
@@ -352,9 +363,6 @@ pub(super) fn resubmit_form(row: &RequestRow) -> String {
     let p = &row.proposal;
     let changes = serde_json::to_string_pretty(&p.changes).unwrap_or_default();
     let attachments = serde_json::to_string(&p.attachments).unwrap_or_else(|_| "[]".into());
-    let select = |all: String, current: &str| {
-        all.replace(&format!("value=\"{current}\""), &format!("value=\"{current}\" selected"))
-    };
     format!(
         "<h2>修改后重新提交</h2><p class=\"muted\">按退回意见修改后提交，申请从编办审核重新开始；首次提交日期不变。</p>\
          <form class=\"card\" data-api=\"/api/v1/requests/{id}/resubmit\" data-then=\"reload\" data-confirm=\"确定重新提交？\">\
@@ -370,8 +378,8 @@ pub(super) fn resubmit_form(row: &RequestRow) -> String {
         id = row.id,
         title = escape(&p.title),
         dept = escape(&p.department),
-        kinds = select(options(&RequestKind::ALL, RequestKind::key, RequestKind::label), p.kind.key()),
-        triggers = select(options(&Trigger::ALL, Trigger::key, Trigger::label), p.trigger.key()),
+        kinds = selected(options(&RequestKind::ALL, RequestKind::key, RequestKind::label), p.kind.key()),
+        triggers = selected(options(&Trigger::ALL, Trigger::key, Trigger::label), p.trigger.key()),
         tdate = p.trigger_date,
         reason = escape(&p.reason),
         changes = escape(&changes),
@@ -401,7 +409,8 @@ mod tests {
         assert!(f.contains("name=\"changes.0.patch.responsibilities\" data-kind=\"list\""));
         assert!(!f.contains("required"), "an adjustment changes only what is filled in");
         assert!(element_fields("changes.0.item", true).contains("required"));
-        let c = common_fields("局\"", "[{\"a\":1}]");
+        let c = common_fields("局\"", "[{\"a\":1}]", Trigger::Other);
+        assert!(c.contains("value=\"other\" selected"));
         assert!(c.contains("value=\"局&quot;\"") && c.contains("value=\"[{&quot;a&quot;:1}]\""));
     }
 }
