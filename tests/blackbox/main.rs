@@ -11,7 +11,8 @@
 //! calendar, policies and late filings), `recon` (catalogue publications reconciled by four real
 //! nodes on test-controlled clocks), `xlsx` (Excel workbooks exported, imported and refused),
 //! `console_county` (the county's inbox and grants pages with a signed-in 编办 account),
-//! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password).
+//! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password),
+//! `console_review` (the console's request and audit pages, signed in by cookie).
 
 mod accounts;
 mod audit;
@@ -20,6 +21,7 @@ mod calendar;
 mod cli;
 mod console_county;
 mod console_office;
+mod console_review;
 mod federation;
 mod federation_lifecycle;
 mod grant_sheet;

@@ -1,6 +1,7 @@
 //! Rendering of an uniformity audit report (`quanze_domain::audit::AuditReport`, 四级四同、同级一致)
-//! as a CSV file (one row per finding, UTF-8 with BOM for Excel) and as a self-contained Chinese
-//! HTML page (summary, node × rule heat map, rule legend, findings by node).
+//! as a CSV file (one row per finding, UTF-8 with BOM for Excel; `finding_rows` are also the
+//! rows of the .xlsx export) and as a self-contained Chinese HTML page (summary, node × rule heat
+//! map, rule legend, findings by node). The heat bands (`HEAT`) are shared with the console.
 //!
 //! Pure functions from a report to a string: no I/O, no store, no HTTP, no clock. Callers (API
 //! handlers, CLI commands) fetch the report and decide where the text goes. Every text taken from
@@ -17,11 +18,11 @@ use quanze_domain::division::DivisionCode;
 pub const HTML_FINDINGS_LIMIT: usize = 2000;
 
 const BOM: &str = "\u{feff}";
-const CSV_HEADER: [&str; 9] =
+pub const CSV_HEADER: [&str; 9] =
     ["单位代码", "单位名称", "规则编号", "规则", "事项编码或对象", "起算日", "说明", "差异", "证据条目"];
 
 /// Heat-map colours: (lowest count of the band, background, text colour, legend).
-const HEAT: [(u64, &str, &str, &str); 5] = [
+pub const HEAT: [(u64, &str, &str, &str); 5] = [
     (0, "#e8f5e9", "#1b5e20", "0：没有问题"),
     (1, "#fff59d", "#000", "1 项"),
     (2, "#ffcc80", "#000", "2–5 项"),
@@ -31,9 +32,20 @@ const HEAT: [(u64, &str, &str, &str); 5] = [
 
 /// The report as CSV: a BOM, the Chinese header, then one row per finding in report order.
 pub fn render_csv(report: &AuditReport) -> String {
-    let names = node_index(report);
     let mut w = csv::Writer::from_writer(BOM.as_bytes().to_vec());
     w.write_record(CSV_HEADER).expect("writing to memory cannot fail");
+    for row in finding_rows(report) {
+        w.write_record(row).expect("writing to memory cannot fail");
+    }
+    let bytes = w.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
+}
+
+/// One row per finding in report order, the columns of `CSV_HEADER`, each cell guarded against
+/// formula injection: what the CSV and the workbook both carry.
+pub fn finding_rows(report: &AuditReport) -> Vec<[String; 9]> {
+    let names = node_index(report);
+    let mut out = Vec::with_capacity(report.findings.len());
     for f in &report.findings {
         let name = names.get(&f.node).map_or("", |n| n.name.as_str());
         let differences = f
@@ -65,10 +77,9 @@ pub fn render_csv(report: &AuditReport) -> String {
             differences,
             evidence,
         ];
-        w.write_record(row.map(quanze_domain::import::escape_formula)).expect("writing to memory cannot fail");
+        out.push(row.map(quanze_domain::import::escape_formula));
     }
-    let bytes = w.into_inner().expect("writing to memory cannot fail");
-    String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8")
+    out
 }
 
 /// The report as one HTML5 page in Chinese: inline CSS, no script, no external resource.
@@ -289,20 +300,21 @@ fn finding_row(h: &mut String, f: &Finding) {
 }
 
 /// What a difference's expected value is: the catalogue's, or the peers' majority form (A05).
-fn reference_word(rule: RuleId) -> &'static str {
+pub fn reference_word(rule: RuleId) -> &'static str {
     if rule == RuleId::PeerDisagreement { "多数" } else { "目录" }
 }
 
-fn heat(count: u64) -> (u64, &'static str, &'static str, &'static str) {
+/// The heat-map band of a count: (lowest count, background, text colour, legend).
+pub fn heat(count: u64) -> (u64, &'static str, &'static str, &'static str) {
     HEAT.into_iter().rev().find(|(min, ..)| count >= *min).unwrap_or(HEAT[0])
 }
 
-fn percent(score: f64) -> String {
+pub fn percent(score: f64) -> String {
     format!("{:.1}%", score * 100.0)
 }
 
 /// Nodes worst first: score ascending, then division code.
-fn sorted_nodes(report: &AuditReport) -> Vec<&NodeSummary> {
+pub fn sorted_nodes(report: &AuditReport) -> Vec<&NodeSummary> {
     let mut nodes: Vec<&NodeSummary> = report.nodes.iter().collect();
     nodes.sort_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.division.cmp(&b.division)));
     nodes

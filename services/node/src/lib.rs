@@ -14,6 +14,7 @@ pub mod commands;
 pub mod config;
 pub mod console;
 pub mod federation;
+pub mod progress;
 pub mod rss;
 pub mod secrets;
 pub mod server;

@@ -4,7 +4,7 @@
 //! arrive; an audit of a past day (or `source=full`) is recomputed from the entries of that day
 //! or before, so it never changes once every log has been received past that day. The rules
 //! are the domain's, the facts the store's; this file picks the path, renders the answer (JSON,
-//! CSV, HTML) and never writes anything but the cache.
+//! CSV, .xlsx, HTML) and never writes anything but the cache.
 
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
 use quanze_domain::audit::{AuditReport, NodeFact, Scope, evaluate};
+use quanze_domain::import::table_to_xlsx;
 use serde::Deserialize;
 
 use super::error::{ApiError, QueryParams};
@@ -31,7 +32,7 @@ struct AuditQuery {
     scope: Option<String>,
     /// Default: today (China time).
     as_of: Option<String>,
-    /// json (default), csv or html.
+    /// json (default), csv, xlsx (the CSV's columns) or html.
     format: Option<String>,
     /// auto (default: the cache for today, a recomputation for a past day) or full.
     source: Option<String>,
@@ -93,18 +94,28 @@ pub async fn run(
     Ok((report, source))
 }
 
+/// The scope a query names (`510000`, `tier:county`); default: this node's subtree.
+pub fn parse_scope(node: &Node, given: Option<&str>) -> Result<Scope, ApiError> {
+    match given.map(str::trim) {
+        None | Some("") => Ok(Scope::Division(node.division().clone())),
+        Some(s) => Scope::parse(s).map_err(ApiError::bad_query),
+    }
+}
+
+/// The day a query names (`YYYY-MM-DD`); `None` for today.
+pub fn parse_as_of(given: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    match given.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(d) => d
+            .parse::<NaiveDate>()
+            .map(Some)
+            .map_err(|_| ApiError::bad_query(format!("审计日期“{d}”应为 YYYY-MM-DD / as_of must be a date"))),
+    }
+}
+
 async fn audit(State(node): State<Node>, QueryParams(q): QueryParams<AuditQuery>) -> Result<Response, ApiError> {
-    let scope = match q.scope.as_deref() {
-        None | Some("") => Scope::Division(node.division().clone()),
-        Some(s) => Scope::parse(s).map_err(ApiError::bad_query)?,
-    };
-    let as_of = match q.as_of.as_deref() {
-        None | Some("") => None,
-        Some(d) => Some(
-            d.parse::<NaiveDate>()
-                .map_err(|_| ApiError::bad_query(format!("审计日期“{d}”应为 YYYY-MM-DD / as_of must be a date")))?,
-        ),
-    };
+    let scope = parse_scope(&node, q.scope.as_deref())?;
+    let as_of = parse_as_of(q.as_of.as_deref())?;
     let force_full = match q.source.as_deref().unwrap_or("auto") {
         "auto" => false,
         "full" => true,
@@ -113,9 +124,9 @@ async fn audit(State(node): State<Node>, QueryParams(q): QueryParams<AuditQuery>
         }
     };
     let format = q.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "csv" | "html") {
+    if !matches!(format, "json" | "csv" | "html" | "xlsx") {
         return Err(ApiError::bad_query(format!(
-            "格式“{format}”应为 json、csv 或 html / format must be json, csv or html"
+            "格式“{format}”应为 json、csv、xlsx 或 html / format must be json, csv, xlsx or html"
         )));
     }
     let (report, source) = run(&node, &scope, as_of, force_full).await?;
@@ -134,6 +145,14 @@ async fn audit(State(node): State<Node>, QueryParams(q): QueryParams<AuditQuery>
             .into_response(),
         "html" => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], crate::audit_report::render_html(&report))
             .into_response(),
+        "xlsx" => {
+            let rows: Vec<Vec<String>> =
+                crate::audit_report::finding_rows(&report).into_iter().map(Vec::from).collect();
+            let bytes =
+                table_to_xlsx("审计问题", &crate::audit_report::CSV_HEADER, &rows).map_err(ApiError::internal)?;
+            let name = format!("一致性审计-{}.xlsx", report.as_of);
+            super::public::download_response(bytes, super::items::XLSX_CONTENT_TYPE, &name)
+        }
         _ => {
             let mut value = serde_json::to_value(&report).map_err(ApiError::internal)?;
             value["source"] = source.into();

@@ -20,7 +20,7 @@ pub mod public_page;
 pub(crate) mod recon;
 pub mod recon_board;
 pub(crate) mod recon_tasks;
-mod requests;
+pub mod requests;
 pub(crate) mod seals;
 mod users;
 

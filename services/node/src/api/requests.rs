@@ -15,7 +15,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use quanze_domain::requests::filing_deadline;
 use quanze_domain::requests::workflow::MAX_ATTACHMENT_BYTES;
-use quanze_domain::{Decision, DivisionCode, Op, Outcome, PowerItem, Proposal, RequestState, Role, Stage, Status};
+use quanze_domain::{
+    Decision, DivisionCode, Op, Outcome, PowerItem, Proposal, RequestState, Role, Stage, Status, WorkflowError,
+};
 use quanze_store::{AttachmentRow, RequestRow, RequestStepRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -96,8 +98,7 @@ async fn list(
         ),
         None => None,
     };
-    let department = clerk_department(&principal).or(q.department.as_deref().map(str::trim).filter(|s| !s.is_empty()));
-    let rows = node.store().requests(&target, status, department).await?;
+    let rows = visible(&node, &principal, &target, status, q.department.as_deref()).await?;
     let calendar = node.store().calendar().await?;
     let requests: Vec<Value> = rows.iter().map(|r| request_json(&calendar, r, None)).collect();
     Ok(Json(json!({ "node": target, "requests": requests })))
@@ -113,12 +114,7 @@ async fn show(
     principal.require_any(&READERS)?;
     let target = target_node(&node, q.node.as_deref(), &principal)?;
     let id = parse_id(&id)?;
-    let (row, steps) = node.store().request(&target, id).await?.ok_or_else(|| not_found(id))?;
-    if let Some(dept) = clerk_department(&principal)
-        && dept != row.proposal.department
-    {
-        return Err(not_found(id));
-    }
+    let (row, steps) = readable(&node, &principal, &target, id).await?;
     let calendar = node.store().calendar().await?;
     Ok(Json(request_json(&calendar, &row, Some(&steps))))
 }
@@ -178,19 +174,7 @@ async fn step(
     let (row, _) = node.store().request(node.division(), id).await?.ok_or_else(|| not_found(id))?;
     let state = row.state();
     let stage = body.stage.or(state.current_stage()).unwrap_or(row.stage);
-    // Act in the stage's role when the caller holds it; otherwise the rules name what is wrong
-    // (closed, wrong stage or wrong role) in that order.
-    let role = if principal.has(stage.role()) {
-        stage.role()
-    } else {
-        *principal.roles.iter().find(|r| **r != Role::Operator).or(principal.roles.first()).unwrap_or(&Role::Auditor)
-    };
-    let actor = quanze_domain::Actor {
-        id: principal.account.clone(),
-        name: principal.name.clone(),
-        role,
-        department: if role == Role::Clerk { principal.department.clone() } else { None },
-    };
+    let actor = step_actor(&principal, stage);
     let (next, outcome) = state.step(stage, body.decision, &body.comment, &actor)?;
     let mut ops = vec![Op::RequestStep {
         request: id,
@@ -213,7 +197,7 @@ async fn answer(node: &Node, id: u64, status: StatusCode) -> Result<Response, Ap
 }
 
 /// The node's current items that a proposal names.
-async fn current_items(node: &Node, proposal: &Proposal) -> Result<HashMap<String, PowerItem>, ApiError> {
+pub(crate) async fn current_items(node: &Node, proposal: &Proposal) -> Result<HashMap<String, PowerItem>, ApiError> {
     let mut out = HashMap::new();
     for code in proposal.codes() {
         if let Some(row) = node.store().item(node.division(), &code).await? {
@@ -250,7 +234,75 @@ async fn check_attachments(node: &Node, proposal: &Proposal) -> Result<(), ApiEr
     .with_errors(problems))
 }
 
-fn parse_id(text: &str) -> Result<u64, ApiError> {
+/// The requests of `target` that `principal` may read, newest first: a clerk with no other role
+/// only their own department's; others by `department` when given. Shared by the list route and
+/// the console.
+pub(crate) async fn visible(
+    node: &Node,
+    principal: &Principal,
+    target: &DivisionCode,
+    status: Option<&str>,
+    department: Option<&str>,
+) -> Result<Vec<RequestRow>, ApiError> {
+    principal.require_any(&READERS)?;
+    let department = clerk_department(principal).or(department.map(str::trim).filter(|s| !s.is_empty()));
+    Ok(node.store().requests(target, status, department).await?)
+}
+
+/// One request of `target` with its trace, if `principal` may read it (a clerk's request of
+/// another department is "not found").
+pub(crate) async fn readable(
+    node: &Node,
+    principal: &Principal,
+    target: &DivisionCode,
+    id: u64,
+) -> Result<(RequestRow, Vec<RequestStepRow>), ApiError> {
+    principal.require_any(&READERS)?;
+    let (row, steps) = node.store().request(target, id).await?.ok_or_else(|| not_found(id))?;
+    if let Some(dept) = clerk_department(principal)
+        && dept != row.proposal.department
+    {
+        return Err(not_found(id));
+    }
+    Ok((row, steps))
+}
+
+/// The actor a decision by `principal` at `stage` records: the stage's role when the caller
+/// holds it; otherwise another of theirs, so the rules name what is wrong (closed, wrong stage
+/// or wrong role) in that order.
+pub(crate) fn step_actor(principal: &Principal, stage: Stage) -> quanze_domain::Actor {
+    let role = if principal.has(stage.role()) {
+        stage.role()
+    } else {
+        *principal.roles.iter().find(|r| **r != Role::Operator).or(principal.roles.first()).unwrap_or(&Role::Auditor)
+    };
+    quanze_domain::Actor {
+        id: principal.account.clone(),
+        name: principal.name.clone(),
+        role,
+        department: if role == Role::Clerk { principal.department.clone() } else { None },
+    }
+}
+
+/// The stage `principal` may decide now on `row` (the domain's rules, tried without writing):
+/// the request waits at a stage of one of their roles and they did not file it.
+pub(crate) fn decidable_stage(principal: &Principal, row: &RequestRow) -> Option<Stage> {
+    let state = row.state();
+    let stage = state.current_stage()?;
+    state.step(stage, Decision::Approve, "", &step_actor(principal, stage)).ok().map(|_| stage)
+}
+
+/// Whether `principal` may re-file `row`: it was returned and they are a clerk of its
+/// department (the revised proposal itself is checked when it is sent).
+pub(crate) fn may_resubmit(principal: &Principal, row: &RequestRow, today: chrono::NaiveDate) -> bool {
+    let Ok(actor) = principal.actor(Role::Clerk) else { return false };
+    match row.state().resubmit(&actor, &row.proposal, today, |_| None) {
+        Ok(_) | Err(WorkflowError::Invalid(_)) => true,
+        Err(_) => false,
+    }
+}
+
+pub(crate) fn parse_id(text: &str) -> Result<u64, ApiError> {
     text.trim()
         .parse()
         .map_err(|_| ApiError::bad_query(format!("申请编号应为数字，而不是 “{text}” / request id must be a number")))

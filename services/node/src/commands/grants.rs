@@ -288,6 +288,7 @@ async fn issue(
     let format = ImportFormat::from_file_name(&name).with_context(|| {
         format!("{name}: 文件应为 .json、.csv、.xlsx 或 .xls / expected .json, .csv, .xlsx or .xls")
     })?;
+    let progress = crate::progress::spinner(format!("读取并解析 {name}……"));
     let mut body = match format {
         ImportFormat::Json => read_json(&file)?,
         ImportFormat::Csv | ImportFormat::Xlsx | ImportFormat::Xls => {
@@ -316,7 +317,13 @@ async fn issue(
     if !obj.contains_key("training_months") {
         obj.insert("training_months".into(), json!(3));
     }
-    let res = client(&node)?.send_json(Method::POST, "/api/v1/grants", &body).await.with_context(|| name.clone())?;
+    progress.set_message(format!(
+        "提交赋权{}，节点对照本级清单检查并签名中……",
+        crate::progress::rows_text(body["items"].as_array().map(Vec::len), "项")
+    ));
+    let res = client(&node)?.send_json(Method::POST, "/api/v1/grants", &body).await.with_context(|| name.clone());
+    progress.finish_and_clear();
+    let res = res?;
     let g = &res["grant"];
     println!(
         "已赋权 / issued {} {}：向 {} 赋权 {} 项，交接期限 {}，培训指导期至 {} — 条目 / entry {}",

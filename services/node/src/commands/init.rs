@@ -204,7 +204,9 @@ pub async fn recover(args: RecoverArgs) -> anyhow::Result<()> {
     origins.reverse();
     origins.push(invite.division.clone());
     let mut restored = 0u64;
+    let progress = crate::progress::counter("从上级取回日志", "条");
     for origin in &origins {
+        progress.set_message(format!("从上级取回 {origin} 的日志"));
         let mut after = node.store().head(origin).await?.map_or(0, |h| h.seq);
         loop {
             let page = parent.log(origin.as_str(), after, &invite.token).await?;
@@ -212,6 +214,7 @@ pub async fn recover(args: RecoverArgs) -> anyhow::Result<()> {
                 break;
             }
             let n = page.len();
+            progress.inc(n as u64);
             let entries = page.into_iter().filter_map(SignedEntryWire::into_unverified).collect();
             for d in
                 node.ingest(&format!("parent {} (recovery)", invite.parent_division), Scope::Recovery, entries).await?
@@ -232,6 +235,7 @@ pub async fn recover(args: RecoverArgs) -> anyhow::Result<()> {
             }
         }
     }
+    progress.finish_and_clear();
     node.store().close().await;
     if restored + 1 != continue_at {
         bail!(

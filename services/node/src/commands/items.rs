@@ -73,7 +73,16 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
             format!("{file_name}: 无法从文件名判断格式，请加 --format csv|xlsx|xls|json / cannot tell the format")
         })?,
     };
+    let progress = crate::progress::spinner(format!("读取并解析 {file_name}……"));
     let bytes = std::fs::read(&args.file).with_context(|| format!("无法读取 {file_name} / cannot read file"))?;
+    // Counted here only to show the size of the job; the node parses and checks again and its
+    // answer (with every bad row) is the one that counts.
+    let rows = quanze_domain::parse_items(format, &bytes).ok().map(|b| b.items.len());
+    progress.set_message(format!(
+        "上传{}（{} 字节），节点校验并签名中……",
+        crate::progress::rows_text(rows, "行"),
+        bytes.len()
+    ));
     let content_type = match format {
         ImportFormat::Csv => "text/csv",
         ImportFormat::Json => "application/json",
@@ -83,7 +92,9 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let res = client(&args.node)?
         .post_bytes(&format!("/api/v1/import?format={}", format.key()), content_type, bytes)
         .await
-        .with_context(|| format!("{file_name}: 导入失败 / import failed"))?;
+        .with_context(|| format!("{file_name}: 导入失败 / import failed"));
+    progress.finish_and_clear();
+    let res = res?;
     println!(
         "已导入 {} 项（一个条目）/ imported {} items as one entry: {}",
         res["imported"],

@@ -219,12 +219,14 @@ pub async fn catalogue(cmd: CatalogueCommand) -> anyhow::Result<()> {
 
 async fn publish(args: PublishArgs) -> anyhow::Result<()> {
     let name = args.file.display().to_string();
+    let progress = crate::progress::spinner(format!("读取 {name}……"));
     let format = ImportFormat::from_file_name(&name).with_context(|| {
         format!("{name}: 文件应为 .json、.csv、.xlsx 或 .xls / expected .json, .csv, .xlsx or .xls")
     })?;
     let mut body = match format {
         ImportFormat::Json => read_json(&args.file)?,
         ImportFormat::Csv | ImportFormat::Xlsx | ImportFormat::Xls => {
+            progress.set_message(format!("解析调整表 {name}……"));
             let bytes = std::fs::read(&args.file).with_context(|| format!("无法读取 {name} / cannot read file"))?;
             let changes = if format.is_workbook() {
                 quanze_domain::parse_catalogue_workbook(&bytes)
@@ -280,8 +282,12 @@ async fn publish(args: PublishArgs) -> anyhow::Result<()> {
         let below: Vec<_> = quanze_domain::Tier::ALL.into_iter().filter(|t| *t > mine).collect();
         obj.insert("tiers".into(), json!(below));
     }
-    let res =
-        api.send_json(Method::POST, "/api/v1/catalogue/publications", &body).await.with_context(|| name.clone())?;
+    let count = body["changes"].as_array().map(Vec::len);
+    progress
+        .set_message(format!("提交{}，节点推算各层级对标要求并签名中……", crate::progress::rows_text(count, "项调整")));
+    let res = api.send_json(Method::POST, "/api/v1/catalogue/publications", &body).await.with_context(|| name.clone());
+    progress.finish_and_clear();
+    let res = res?;
     let p = &res["publication"];
     println!(
         "已公布 / published {} {}：{} 项调整，各层级须对标事项 {}，期限 {} — 条目 / entry {}",

@@ -3,9 +3,11 @@
 // shows the API's own error (code, message, row errors) when they fail.
 //
 //   form[data-api]      POST (or data-method) the form's fields as JSON, then data-then
+//                       ("a.b" nests; a numeric segment makes an array: "changes.0.code")
 //   button[data-api]    POST data-body (JSON text, optional); data-confirm asks first
-//   form[data-upload]   send the chosen file's bytes with a progress bar, then data-then;
-//                       data-format-from-name adds ?format=<the file's extension>
+//   form[data-upload]   send the chosen file's bytes with a progress bar, then data-then
+//                       (the form's other fields go in the query; an empty "name" gets the file's
+//                       name; data-format-from-name adds ?format=<the file's extension>)
 //   input[data-filter]  filter the rows of the table with that id as one types
 //   [data-refresh]      reload the page every N seconds
 //
@@ -50,7 +52,7 @@
       var path = el.name.split(".");
       var target = out;
       for (var k = 0; k < path.length - 1; k++) {
-        if (typeof target[path[k]] !== "object" || target[path[k]] === null) target[path[k]] = {};
+        if (typeof target[path[k]] !== "object" || target[path[k]] === null) target[path[k]] = /^\d+$/.test(path[k + 1]) ? [] : {};
         target = target[path[k]];
       }
       var last = path[path.length - 1];
@@ -180,6 +182,7 @@
         var ext = (file.name.match(/\.([A-Za-z0-9]+)$/) || [])[1];
         if (ext) extra.set("format", ext.toLowerCase());
       }
+      if (extra.has("name") && !extra.get("name")) extra.set("name", file.name);
       var query = extra.toString();
       if (query) url += (url.indexOf("?") < 0 ? "?" : "&") + query;
       var type = file.type || "application/octet-stream";
