@@ -2,4 +2,9 @@
 //! main task end to end against real `quanze` processes, saving screenshots (see
 //! `quanze_tests::browser`). Each file is one role.
 
+mod accounts;
+mod auditor;
+mod county;
+mod office;
 mod operator;
+mod reviewer;
