@@ -245,3 +245,41 @@ async fn an_office_publishes_a_sheet_and_a_city_adopts_from_the_command_line() {
     let out = city.cli(["catalogue", "items"]).await;
     assert!(String::from_utf8_lossy(&out.stdout).contains("共 2 项"));
 }
+
+/// 下放: the province delegates a city item to the counties; the city adopts and keeps the item
+/// as 已下放 (delegated), not 已取消, in its list and on its public page; the county adds it.
+#[tokio::test]
+async fn a_delegated_item_is_kept_as_delegated_where_it_was_given_up() {
+    let mut fed = Federation::start(3).await;
+    for d in ["510000", "510500", "510521"] {
+        fed.node_mut(d).set_clock("2025-09-28T10:00:00+08:00").await;
+    }
+    let mut first = publication(1);
+    first["tiers"] = json!(["city"]);
+    first["changes"][0]["tiers"] = json!(["city"]);
+    let added = fed.province().post_json("/api/v1/catalogue/publications", &first).await.expect(201);
+    fed.wait_converged(CONVERGE).await;
+    let reference = added["ref"].as_str().unwrap().to_string();
+    fed.city().post_json(&format!("/api/v1/recon/{}/adopt", enc(&reference)), &json!({})).await.expect(201);
+
+    let down = json!({
+        "doc_no": "川府发〔2025〕60号", "title": "关于下放部分行政许可事项的决定",
+        "published": "2025-09-29", "effective": "2025-10-01", "tiers": ["city", "county"],
+        "changes": [{"kind": "delegate", "code": "XK60000000", "tiers": ["county"], "reason": "便于就近办理"}],
+    });
+    let delegated = fed.province().post_json("/api/v1/catalogue/publications", &down).await.expect(201);
+    fed.wait_converged(CONVERGE).await;
+    let reference = delegated["ref"].as_str().unwrap().to_string();
+    let task = fed.city().get(&format!("/api/v1/recon/{}", enc(&reference))).await.expect(200);
+    assert!(task.to_string().contains("\"delegated\":true"), "the city's task proposes a delegation: {task}");
+    fed.city().post_json(&format!("/api/v1/recon/{}/adopt", enc(&reference)), &json!({})).await.expect(201);
+    let item = fed.city().get("/api/v1/items/XK60000000").await.expect(200);
+    assert_eq!(item["status"], "delegated", "已下放, not 已取消: {item}");
+    let page = fed.city().get("/public/items/XK60000000").await;
+    assert!(page.text.contains("已下放"), "{}", page.text);
+
+    let adopted =
+        fed.county().post_json(&format!("/api/v1/recon/{}/adopt", enc(&reference)), &json!({})).await.expect(201);
+    assert_eq!(adopted["item_ops"], 1, "the county takes the item: {adopted}");
+    assert_eq!(fed.county().get("/api/v1/items/XK60000000").await.expect(200)["status"], "active");
+}

@@ -154,7 +154,8 @@ mod tests {
             authorise(&township, 1, &on_county),
             Err(AuthorityError::NotOwnList { origin: township.clone(), list: d("510521") })
         );
-        let on_self = Op::ItemCancel { code: "X".into(), reason: "r".into(), list: Some(township.clone()) };
+        let on_self =
+            Op::ItemCancel { code: "X".into(), reason: "r".into(), list: Some(township.clone()), delegated: false };
         assert!(authorise(&township, 1, &on_self).is_ok());
     }
 

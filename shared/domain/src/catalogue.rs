@@ -146,8 +146,13 @@ pub enum Expect {
     /// The item is in the list, active, with the catalogue's uniform elements (name, code,
     /// category, basis). `item` is the catalogue item: its other elements are defaults.
     Present { item: PowerItem },
-    /// The item is not active in the list (never added, cancelled or delegated away).
-    Absent { reason: String },
+    /// The item is not active in the list (never added, cancelled or delegated away);
+    /// `delegated` when the publication delegates it to a lower level (the list keeps it as 已下放).
+    Absent {
+        reason: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        delegated: bool,
+    },
 }
 
 /// What one publication does: the new state of every catalogue item it touches, and the
@@ -243,7 +248,11 @@ pub fn plan(publication: &Publication, lookup: impl Fn(&str) -> Option<Catalogue
             CatalogueChange::Cancel { code, reason } => {
                 let old = active(code)?;
                 let reason = reason_for(code, reason)?;
-                require(code, &old.tiers, Expect::Absent { reason: format!("依据{doc}取消：{reason}") });
+                require(
+                    code,
+                    &old.tiers,
+                    Expect::Absent { reason: format!("依据{doc}取消：{reason}"), delegated: false },
+                );
                 states.push(ended(&old, reason));
             }
             CatalogueChange::Delegate { code, tiers, reason } => {
@@ -256,7 +265,11 @@ pub fn plan(publication: &Publication, lookup: impl Fn(&str) -> Option<Catalogue
                 }
                 let left: Vec<Tier> = old.tiers.iter().copied().filter(|t| !to.contains(t)).collect();
                 if !left.is_empty() {
-                    require(code, &left, Expect::Absent { reason: format!("依据{doc}下放：{reason}") });
+                    require(
+                        code,
+                        &left,
+                        Expect::Absent { reason: format!("依据{doc}下放：{reason}"), delegated: true },
+                    );
                 }
                 require(code, &to, Expect::Present { item: old.item.clone() });
                 states.push(CatalogueItem { item: old.item, tiers: to });
@@ -283,7 +296,9 @@ pub fn plan(publication: &Publication, lookup: impl Fn(&str) -> Option<Catalogue
                     require(
                         code,
                         &old.tiers,
-                        Expect::Absent { reason: format!("依据{doc}并入 {}：{reason}", into.code) },
+                        Expect::Absent {
+                            reason: format!("依据{doc}并入 {}：{reason}", into.code), delegated: false
+                        },
                     );
                     states.push(ended(&old, reason));
                 }
@@ -298,7 +313,11 @@ pub fn plan(publication: &Publication, lookup: impl Fn(&str) -> Option<Catalogue
                 }
                 let old = active(code)?;
                 let reason = reason_for(code, reason)?;
-                require(code, &old.tiers, Expect::Absent { reason: format!("依据{doc}拆分：{reason}") });
+                require(
+                    code,
+                    &old.tiers,
+                    Expect::Absent { reason: format!("依据{doc}拆分：{reason}"), delegated: false },
+                );
                 for part in into {
                     let item = fresh(part)?;
                     require(&item.code, &old.tiers, Expect::Present { item: item.clone() });

@@ -56,7 +56,9 @@ fn cancel_adjust_and_delegate_act_on_active_items_only() {
     let cat = catalogue(&[("XK00035000", CCT), ("CF00001000", &[Tier::City])]);
     let p = run(&cat, vec![CatalogueChange::Cancel { code: "XK00035000".into(), reason: "法律修改".into() }]).unwrap();
     assert_eq!(p.catalogue[0].item.status, ItemStatus::Cancelled);
-    assert!(matches!(&p.requirements[0].expect, Expect::Absent { reason } if reason.contains("川府发〔2025〕12号")));
+    assert!(
+        matches!(&p.requirements[0].expect, Expect::Absent { reason, .. } if reason.contains("川府发〔2025〕12号"))
+    );
 
     let patch = ItemPatch { name: Some("食品经营许可（新）".into()), ..Default::default() };
     let p = run(&cat, vec![CatalogueChange::Adjust { code: "XK00035000".into(), patch }]).unwrap();
@@ -68,7 +70,11 @@ fn cancel_adjust_and_delegate_act_on_active_items_only() {
     let p = run(&cat, vec![down]).unwrap();
     assert_eq!(p.catalogue[0].tiers, vec![Tier::County]);
     assert_eq!(p.requirements.len(), 2, "absent at the city, present at the county");
-    assert!(matches!(p.requirements[0].expect, Expect::Absent { .. }) && p.requirements[0].tiers == vec![Tier::City]);
+    assert!(
+        matches!(p.requirements[0].expect, Expect::Absent { delegated: true, .. })
+            && p.requirements[0].tiers == vec![Tier::City],
+        "the city gives the item up as delegated"
+    );
     assert!(
         matches!(p.requirements[1].expect, Expect::Present { .. }) && p.requirements[1].tiers == vec![Tier::County]
     );

@@ -60,13 +60,16 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         list: Option<DivisionCode>,
     },
-    /// Cancels an item of a list (取消), with the reason.
+    /// Cancels an item of a list (取消), with the reason; with `delegated`, the list gives the
+    /// item up to a lower level (下放: 已下放, not 已取消).
     #[serde(rename = "item.cancel")]
     ItemCancel {
         code: String,
         reason: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         list: Option<DivisionCode>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        delegated: bool,
     },
     /// Enrols a node (by its parent), or a new key for the origin itself (key rotation).
     #[serde(rename = "node.enroll")]
@@ -178,7 +181,12 @@ impl Op {
     }
     /// Cancels item `code` of the origin's own list.
     pub fn cancel(code: impl Into<String>, reason: impl Into<String>) -> Op {
-        Op::ItemCancel { code: code.into(), reason: reason.into(), list: None }
+        Op::ItemCancel { code: code.into(), reason: reason.into(), list: None, delegated: false }
+    }
+
+    /// `item.cancel` of an item delegated to a lower level (下放): the list keeps it as 已下放.
+    pub fn delegate(code: impl Into<String>, reason: impl Into<String>) -> Op {
+        Op::ItemCancel { code: code.into(), reason: reason.into(), list: None, delegated: true }
     }
 
     /// Stable name of the op kind, as in the `type` field.
@@ -293,13 +301,13 @@ pub fn apply_item_op(current: Option<&PowerItem>, op: &Op) -> Result<PowerItem, 
             check(&next)?;
             Ok(next)
         }
-        Op::ItemCancel { code, reason, .. } => {
+        Op::ItemCancel { code, reason, delegated, .. } => {
             let cur = editable(current, code)?;
             if reason.trim().is_empty() {
                 return Err(RuleError::MissingReason(code.clone()));
             }
             let mut next = cur.clone();
-            next.status = ItemStatus::Cancelled;
+            next.status = if *delegated { ItemStatus::Delegated } else { ItemStatus::Cancelled };
             next.status_reason = reason.trim().to_string();
             Ok(next)
         }
@@ -344,6 +352,21 @@ mod tests {
         assert_eq!(cancelled.status, ItemStatus::Cancelled);
         assert_eq!(apply_item_op(Some(&cancelled), &cancel), Err(RuleError::Cancelled(item.code.clone())));
         assert_eq!(apply_item_op(None, &cancel), Err(RuleError::NoSuchItem(item.code)));
+    }
+
+    #[test]
+    fn a_delegated_item_is_kept_as_delegated_and_old_cancels_keep_their_bytes() {
+        let item = food_licence();
+        let delegated =
+            apply_item_op(Some(&item), &Op::delegate(item.code.clone(), "依据川府发〔2025〕3号下放至县级")).unwrap();
+        assert_eq!(delegated.status, ItemStatus::Delegated);
+        assert_eq!(delegated.status_reason, "依据川府发〔2025〕3号下放至县级");
+        let plain = serde_json::to_string(&Op::cancel("XK00035000", "法律修改")).unwrap();
+        assert!(!plain.contains("delegated"), "a plain cancel serialises as before: {plain}");
+        let down = serde_json::to_value(Op::delegate("XK00035000", "下放")).unwrap();
+        assert_eq!(down["delegated"], true);
+        let back: Op = serde_json::from_str(&plain).unwrap();
+        assert_eq!(back, Op::cancel("XK00035000", "法律修改"), "entries without the field read as cancels");
     }
 
     #[test]

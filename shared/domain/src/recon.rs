@@ -119,8 +119,12 @@ pub enum Action {
     Add { item: PowerItem },
     /// Bring the uniform elements in line; local elements stay.
     Update { patch: ItemPatch },
-    /// Cancel the item, with the reason.
-    Cancel { reason: String },
+    /// Cancel the item, with the reason; `delegated`: it goes to a lower level (已下放).
+    Cancel {
+        reason: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        delegated: bool,
+    },
     /// The list holds the code as cancelled while the catalogue has it active: the item cannot
     /// be re-added under the same code by an adoption; deviate, or ask for a new code.
     Blocked { reason: String },
@@ -140,8 +144,8 @@ pub fn propose(req: &Requirement, current: Option<&PowerItem>) -> Action {
             let patch = uniform_patch(item, cur);
             if patch.is_empty() { Action::None } else { Action::Update { patch } }
         }
-        (Expect::Absent { reason }, Some(cur)) if cur.status == ItemStatus::Active => {
-            Action::Cancel { reason: reason.clone() }
+        (Expect::Absent { reason, delegated }, Some(cur)) if cur.status == ItemStatus::Active => {
+            Action::Cancel { reason: reason.clone(), delegated: *delegated }
         }
         (Expect::Absent { .. }, _) => Action::None,
     }

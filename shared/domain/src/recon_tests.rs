@@ -18,7 +18,7 @@ fn absent(code: &str) -> Requirement {
         change: 0,
         code: code.into(),
         tiers: vec![Tier::County],
-        expect: Expect::Absent { reason: "依据文件取消".into() },
+        expect: Expect::Absent { reason: "依据文件取消".into(), delegated: false },
     }
 }
 
@@ -32,7 +32,8 @@ fn carry_out(action: &Action, code: &str, current: Option<&PowerItem>) -> Option
         Action::None | Action::Blocked { .. } => return current.cloned(),
         Action::Add { item } => Op::add(item.clone()),
         Action::Update { patch } => Op::update(code, patch.clone()),
-        Action::Cancel { reason } => Op::cancel(code, reason.clone()),
+        Action::Cancel { reason, delegated: false } => Op::cancel(code, reason.clone()),
+        Action::Cancel { reason, delegated: true } => Op::delegate(code, reason.clone()),
     };
     Some(apply_item_op(current, &op).unwrap())
 }
@@ -75,8 +76,12 @@ fn with_local_takes_uniform_elements_from_the_catalogue() {
 fn absent_requirements_cancel_active_items_only() {
     let item = food_licence();
     let req = absent(&item.code);
-    assert!(matches!(propose(&req, Some(&item)), Action::Cancel { .. }));
+    assert!(matches!(propose(&req, Some(&item)), Action::Cancel { delegated: false, .. }));
     assert_eq!(propose(&req, None), Action::None);
+    let down =
+        Requirement { expect: Expect::Absent { reason: "依据文件下放".into(), delegated: true }, ..req.clone() };
+    let delegated = carry_out(&propose(&down, Some(&item)), &item.code, Some(&item));
+    assert_eq!(delegated.map(|i| i.status), Some(ItemStatus::Delegated), "a delegation adopted is 已下放");
     assert!(check(&req, Some(&item)).is_err());
     let cancelled = carry_out(&propose(&req, Some(&item)), &item.code, Some(&item)).unwrap();
     assert_eq!(check(&req, Some(&cancelled)), Ok(()));

@@ -397,7 +397,7 @@ async fn load_input(
                     basis_fp: basis_fingerprint(&item.basis),
                     basis: basis_text(&item.basis),
                 },
-                quanze_domain::Expect::Absent { reason } => Expected::Absent { reason },
+                quanze_domain::Expect::Absent { reason, .. } => Expected::Absent { reason },
             };
             input.requirements.push(RequirementFact { publication: index, code: req.code, tiers: req.tiers, expect });
         }

@@ -228,7 +228,7 @@ async fn apply_grant_accept(
     let codes: Vec<&str> = items.iter().map(|g| g.code.as_str()).collect();
     let held = list_items_in(tx, grantee, &codes).await?;
     let mut conflicts: Vec<String> =
-        held.values().filter(|i| i.status != ItemStatus::Cancelled).map(|i| i.code.clone()).collect();
+        held.values().filter(|i| !matches!(i.status, ItemStatus::Cancelled | ItemStatus::Delegated)).map(|i| i.code.clone()).collect();
     if !conflicts.is_empty() {
         conflicts.sort();
         return Err(rule_error(entry, index, GrantError::CodeConflict(conflicts)));

@@ -241,7 +241,8 @@ async fn adopt(
             Action::None => {}
             Action::Add { item } => ops.push(Op::add(item)),
             Action::Update { patch } => ops.push(Op::update(*code, patch)),
-            Action::Cancel { reason } => ops.push(Op::cancel(*code, reason)),
+            Action::Cancel { reason, delegated: false } => ops.push(Op::cancel(*code, reason)),
+            Action::Cancel { reason, delegated: true } => ops.push(Op::delegate(*code, reason)),
             Action::Blocked { reason } => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,

@@ -180,7 +180,7 @@ fn element_rows(expect: &Expect, line: &DiffLine) -> Vec<ElementRow> {
             }
             rows
         }
-        Expect::Absent { reason } => vec![ElementRow {
+        Expect::Absent { reason, .. } => vec![ElementRow {
             label: "状态",
             current: cur.map_or_else(|| "（本级清单无此事项）".to_string(), |i| i.status.label().to_string()),
             uniform: format!("不再在用：{reason}"),
@@ -194,6 +194,7 @@ fn action_label(action: &Action) -> (&'static str, Tone) {
         Action::None => ("无需调整", Tone::Good),
         Action::Add { .. } => ("新增", Tone::Warn),
         Action::Update { .. } => ("修改", Tone::Warn),
+        Action::Cancel { delegated: true, .. } => ("下放", Tone::Warn),
         Action::Cancel { .. } => ("取消", Tone::Warn),
         Action::Blocked { .. } => ("无法直接采纳", Tone::Bad),
     }
@@ -387,8 +388,8 @@ mod tests {
     #[test]
     fn an_absent_requirement_shows_the_status_and_a_blocked_one_says_why() {
         let mut cur = item("食品经营许可", None);
-        let l = line(Some(cur.clone()), Action::Cancel { reason: "下放".into() });
-        let rows = element_rows(&Expect::Absent { reason: "依据某文下放".into() }, &l);
+        let l = line(Some(cur.clone()), Action::Cancel { reason: "下放".into(), delegated: true });
+        let rows = element_rows(&Expect::Absent { reason: "依据某文下放".into(), delegated: true }, &l);
         assert_eq!(rows.len(), 1);
         assert!(rows[0].changes && rows[0].current == "在用" && rows[0].uniform.contains("依据某文下放"));
 

@@ -154,14 +154,18 @@ impl Change {
         }
     }
 
-    /// The op that carries this change in the publishing entry.
-    pub fn to_op(&self) -> Op {
+    /// The op that carries this change in the publishing entry of a request of `kind`: the
+    /// cancellations of a 下放 request delegate the item (已下放).
+    pub fn to_op(&self, kind: RequestKind) -> Op {
         match self {
             Change::Add { item } => Op::ItemAdd { item: item.clone(), list: None },
             Change::Update { code, patch } => Op::ItemUpdate { code: code.clone(), patch: patch.clone(), list: None },
-            Change::Cancel { code, reason } => {
-                Op::ItemCancel { code: code.clone(), reason: reason.clone(), list: None }
-            }
+            Change::Cancel { code, reason } => Op::ItemCancel {
+                code: code.clone(),
+                reason: reason.clone(),
+                list: None,
+                delegated: kind == RequestKind::Delegate,
+            },
         }
     }
 }
@@ -244,7 +248,7 @@ impl Proposal {
                 problem(format!("changes[{i}]"), format!("事项 “{}” 重复出现 / item appears twice", change.code()));
                 continue;
             }
-            if let Err(e) = apply_item_op(current(change.code()).as_ref(), &change.to_op()) {
+            if let Err(e) = apply_item_op(current(change.code()).as_ref(), &change.to_op(self.kind)) {
                 problem(format!("changes[{i}]"), e.to_string());
             }
         }
@@ -300,7 +304,7 @@ impl Proposal {
 
     /// The item ops that publish this proposal, in order.
     pub fn ops(&self) -> Vec<Op> {
-        self.changes.iter().map(Change::to_op).collect()
+        self.changes.iter().map(|c| c.to_op(self.kind)).collect()
     }
 
     /// The item codes concerned.

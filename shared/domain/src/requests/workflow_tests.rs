@@ -226,3 +226,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_delegation_request_publishes_the_item_as_delegated() {
+    let mut p = cancel();
+    p.kind = RequestKind::Delegate;
+    p.changes = vec![Change::Cancel { code: listed().code, reason: "下放至乡镇实施".into() }];
+    let ops = p.ops();
+    let out = crate::ops::apply_item_op(Some(&listed()), &ops[0]).unwrap();
+    assert_eq!(out.status, crate::item::ItemStatus::Delegated, "已下放, not 已取消");
+    let out = crate::ops::apply_item_op(Some(&listed()), &cancel().ops()[0]).unwrap();
+    assert_eq!(out.status, crate::item::ItemStatus::Cancelled);
+}
