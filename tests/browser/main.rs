@@ -5,6 +5,7 @@
 mod accounts;
 mod auditor;
 mod county;
+mod grants;
 mod office;
 mod operator;
 mod reviewer;
