@@ -38,8 +38,38 @@ pub async fn authenticate(State(node): State<Node>, mut req: Request, next: Next
     if let Err(e) = allowed {
         return e.into_response();
     }
+    if by_cookie_write(&req) {
+        let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let host =
+            req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or(req.uri().authority().map(|a| a.as_str()));
+        if !same_origin(origin, host) {
+            tracing::warn!(?origin, ?host, path = %req.uri().path(), "cross-site write refused");
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "CROSS_SITE_REQUEST",
+                "拒绝来自其他网站的请求，请在本节点的控制台中操作 / cross-site request refused",
+            )
+            .into_response();
+        }
+    }
     req.extensions_mut().insert(principal);
     next.run(req).await
+}
+
+/// A request that changes something and is authenticated by the session cookie (no bearer
+/// token): the kind a page of another site could make a browser send.
+fn by_cookie_write(req: &Request) -> bool {
+    !req.method().is_safe() && req.headers().get(header::AUTHORIZATION).is_none()
+}
+
+/// Whether the page that sent a request (its `Origin`, which browsers send with every write) is
+/// this node (`host`, the request's host and port). No `Origin`: not a browser's cross-site
+/// request (the session cookie is also `SameSite=Strict`); `null` or another site: refused.
+fn same_origin(origin: Option<&str>, host: Option<&str>) -> bool {
+    let Some(origin) = origin else { return true };
+    let Some(host) = host else { return false };
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
 }
 
 /// 401 `UNAUTHORIZED` with `message`.
@@ -108,6 +138,17 @@ mod tests {
         let mut empty = HeaderMap::new();
         empty.append(header::COOKIE, "quanze_session=".parse().unwrap());
         assert_eq!(session_cookie(&empty), None);
+    }
+
+    #[test]
+    fn cookie_writes_must_come_from_the_node_itself() {
+        assert!(same_origin(None, Some("127.0.0.1:7443")), "no Origin: not a cross-site browser request");
+        assert!(same_origin(Some("https://127.0.0.1:7443"), Some("127.0.0.1:7443")));
+        assert!(same_origin(Some("https://Node.Example.gov.cn"), Some("node.example.gov.cn")));
+        assert!(!same_origin(Some("https://evil.example"), Some("127.0.0.1:7443")));
+        assert!(!same_origin(Some("https://127.0.0.1:7444"), Some("127.0.0.1:7443")), "another port is another site");
+        assert!(!same_origin(Some("null"), Some("127.0.0.1:7443")));
+        assert!(!same_origin(Some("https://127.0.0.1:7443"), None));
     }
 
     #[test]
