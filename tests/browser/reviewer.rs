@@ -1,12 +1,10 @@
-//! The adjustment workflow in the browser: a clerk's request waits first in the 编办 reviewer's
-//! queue; the reviewer opens it, reads the proposal, approves it with a comment, and its history
-//! then shows both steps; the clerk sees the same history.
+//! The adjustment workflow in the browser: a clerk files a request with the console's form; it
+//! waits first in the 编办 reviewer's queue; the reviewer opens it, reads the proposal, approves
+//! it with a comment, and its history then shows both steps; the clerk sees the same history.
 
 use quanze_tests::browser::Browser;
 use quanze_tests::federation::Federation;
 use quanze_tests::samples::food_penalty;
-use reqwest::Method;
-use serde_json::json;
 
 use crate::accounts::{PASSWORD, account};
 
@@ -23,15 +21,34 @@ async fn a_reviewer_approves_a_request_from_the_queue() {
     county.add_item(&food_penalty()).await;
     account(county, "jingban", "市场监管局张经办", &["clerk"], Some(SCJ)).await;
     account(county, "bianban", "县编办审核人", &["establishment"], None).await;
-    let token = county.post_json("/api/v1/users/jingban/tokens", &json!({"label": "测试"})).await.expect(201);
-    let token = token["token"].as_str().unwrap().to_string();
-    let proposal = json!({
-        "kind": "adjust", "trigger": "information_changed", "trigger_date": "2025-10-13", "department": SCJ,
-        "title": "关于调整食品处罚事项名称的申请", "reason": "事项名称与法条表述不一致",
-        "changes": [{"op": "update", "code": "CF00148000", "patch": {"name": "对未取得食品经营许可从事食品经营活动的行政处罚"}}],
-    });
-    let filed = county.send(county.request(Method::POST, "/api/v1/requests").bearer_auth(&token).json(&proposal)).await;
-    let id = filed.expect(201)["id"].as_u64().expect("the request's id");
+    // The clerk files the request with the console's form.
+    browser.sign_in(&county.url, "jingban", PASSWORD, "/console/requests/new").await;
+    browser.wait_for_text("调整事项要素").await;
+    let form = "details[open] form[data-api='/api/v1/requests']";
+    browser.fill(&format!("{form} input[name=title]"), "关于调整食品处罚事项名称的申请").await;
+    browser.fill(&format!("{form} textarea[name=reason]"), "事项名称与法条表述不一致").await;
+    browser.fill(&format!("{form} input[name='changes.0.code']"), "CF00148000").await;
+    browser
+        .fill(&format!("{form} input[name='changes.0.patch.name']"), "对未取得食品经营许可从事食品经营活动的行政处罚")
+        .await;
+    let set_date = format!("document.querySelector(\"{form} input[name=trigger_date]\").value = '2025-10-13';");
+    browser.client.execute(&set_date, vec![]).await.unwrap();
+    browser.shot("clerk-files").await;
+    browser.click(&format!("{form} button[type=submit]")).await;
+    browser.wait_for_text("编办").await;
+    let started = std::time::Instant::now();
+    let id = loop {
+        let path = browser.path().await;
+        if let Some(id) = path.strip_prefix("/console/requests/").and_then(|s| s.parse::<u64>().ok()) {
+            break id;
+        }
+        assert!(started.elapsed().as_secs() < 20, "the filing did not open the request's page: {path}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let filed = county.get(&format!("/api/v1/requests/{id}")).await;
+    assert_eq!(filed.status, 200, "{}", filed.text);
+    browser.click_text("退出").await;
+    browser.wait_for_text("登录名").await;
 
     browser.sign_in(&county.url, "bianban", PASSWORD, "/console/requests").await;
     let text = browser.wait_for_text("关于调整食品处罚事项名称的申请").await;
