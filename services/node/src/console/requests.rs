@@ -270,7 +270,7 @@ fn history_table(r: &Value) -> String {
                     };
                     vec![
                         (i + 1).to_string(),
-                        escape(s(st, "at")),
+                        escape(&super::html::local_time(s(st, "at"))),
                         escape(st["actor"]["name"].as_str().unwrap_or("")),
                         escape(st["actor"]["role_label"].as_str().unwrap_or("")),
                         escape(st["stage_label"].as_str().unwrap_or("—")),
