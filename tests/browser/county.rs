@@ -50,6 +50,7 @@ async fn the_county_office_adopts_a_catalogue_change_from_its_inbox() {
     browser.shot("task").await;
 
     browser.click("button[data-api$='/adopt']").await;
+    browser.wait_gone("button[data-api$='/adopt']").await;
     let text = browser.wait_for_text("已采纳").await;
     assert!(!text.contains("无法直接采纳"), "{text}");
     browser.shot("adopted").await;

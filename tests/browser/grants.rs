@@ -69,8 +69,9 @@ async fn the_city_issues_a_grant_from_a_sheet_and_the_county_accepts_it() {
     let text = browser.wait_for_text("收到的赋权").await;
     assert!(text.contains("泸市府发〔2016〕37号") && text.contains("待交接"), "{text}");
     browser.click("button[data-api$='/accept']").await;
-    let text = browser.wait_for_text("培训指导期").await;
-    assert!(!text.contains("待交接"), "accepted: {text}");
+    browser.wait_gone("button[data-api$='/accept']").await;
+    let text = browser.wait_for_text("2016-09-30").await;
+    assert!(!text.contains("待交接") && text.contains("培训指导期"), "accepted on 2016-09-30: {text}");
     let (width, window) = browser.fits_width().await;
     assert!(width <= window, "the grants page is {width} px wide in a {window} px window");
     browser.shot("accepted").await;

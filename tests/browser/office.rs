@@ -51,8 +51,8 @@ async fn the_city_office_publishes_a_sheet_and_watches_the_board() {
     browser.choose_file("#publish-sheet input[type=file]", &good).await;
     browser.click("#publish-sheet button[type=submit]").await;
     // Published: the browser goes to the board of the new publication.
+    browser.wait_path("/console/board?ref=").await;
     let text = browser.wait_for_text("泸县").await;
-    assert!(browser.path().await.starts_with("/console/board?ref="), "{}", browser.path().await);
     assert!(text.contains("泸编发〔2026〕3号"), "{text}");
     fed.wait_converged(std::time::Duration::from_secs(60)).await;
     browser.client.refresh().await.unwrap();

@@ -55,6 +55,7 @@ async fn a_reviewer_approves_a_request_from_the_queue() {
     assert!(text.contains("待我办理") || text.contains("我的待办") || text.contains("待办"), "a queue: {text}");
     browser.shot("queue").await;
     browser.click(&format!("a[href='/console/requests/{id}']")).await;
+    browser.wait_path(&format!("/console/requests/{id}")).await;
     let text = browser.wait_for_text("事项名称与法条表述不一致").await;
     assert!(text.contains("对未取得食品经营许可从事食品经营活动的行政处罚"), "the proposed name: {text}");
     browser.fill("textarea[name=comment]", "名称与《食品安全法》第一百二十二条表述一致，同意。").await;

@@ -218,6 +218,30 @@ impl Browser {
         }
     }
 
+    /// Waits until nothing matches `css` (a button gone after the page reloaded with the result).
+    pub async fn wait_gone(&self, css: &str) {
+        let started = Instant::now();
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            assert!(started.elapsed() < WAIT, "{css} is still on the page: {}", self.body_text().await);
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        self.wait_ready().await;
+    }
+
+    /// Waits until the browser shows a page whose path starts with `prefix`; returns the path.
+    pub async fn wait_path(&self, prefix: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let path = self.path().await;
+            if path.starts_with(prefix) {
+                self.wait_ready().await;
+                return path;
+            }
+            assert!(started.elapsed() < WAIT, "never reached {prefix}: still on {path}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Whether the page fits the window's width (no horizontal scrolling at 1366 px).
     pub async fn fits_width(&self) -> (u64, u64) {
         let v = self
