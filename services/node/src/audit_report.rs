@@ -262,19 +262,7 @@ fn finding_row(h: &mut String, f: &Finding) {
     )
     .unwrap();
     if !f.differences.is_empty() {
-        h.push_str("<ul class=\"diff\">");
-        for d in &f.differences {
-            write!(
-                h,
-                "<li><b>{}</b>：{} “{}” → 本级 “{}”</li>",
-                escape(&d.element),
-                reference_word(f.rule),
-                escape(&d.expected),
-                escape(&d.actual)
-            )
-            .unwrap();
-        }
-        h.push_str("</ul>");
+        h.push_str(&differences_html(f));
     }
     h.push_str("</td><td>");
     for (i, e) in f.evidence.iter().enumerate() {
@@ -297,6 +285,25 @@ fn finding_row(h: &mut String, f: &Finding) {
         }
     }
     h.push_str("</td></tr>\n");
+}
+
+/// A finding's differences as an HTML list: element, the reference value, this node's value.
+/// Shared by the report page and the console's drill-down.
+pub fn differences_html(f: &Finding) -> String {
+    let mut h = String::from("<ul class=\"diff\">");
+    for d in &f.differences {
+        write!(
+            h,
+            "<li><b>{}</b>：{} “{}” → 本级 “{}”</li>",
+            escape(&d.element),
+            reference_word(f.rule),
+            escape(&d.expected),
+            escape(&d.actual)
+        )
+        .expect("writing to a String cannot fail");
+    }
+    h.push_str("</ul>");
+    h
 }
 
 /// What a difference's expected value is: the catalogue's, or the peers' majority form (A05).

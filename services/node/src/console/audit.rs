@@ -19,7 +19,7 @@ use super::html::{Tone, badge, escape, filter_box, link_button, table, url_compo
 use super::{PageResult, Section, page, require};
 use crate::api::QueryParams;
 use crate::api::audit::{Source, parse_as_of, parse_scope, run};
-use crate::audit_report::{HEAT, HTML_FINDINGS_LIMIT, heat, percent, reference_word, sorted_nodes};
+use crate::audit_report::{HEAT, HTML_FINDINGS_LIMIT, heat, percent, sorted_nodes};
 use crate::auth::Principal;
 use crate::state::Node;
 
@@ -234,24 +234,7 @@ async fn findings_page(
 /// One finding as table cells; each evidence entry links to its entry page.
 fn finding_cells(report: &AuditReport, f: &Finding) -> Vec<String> {
     let name = report.nodes.iter().find(|n| n.division == f.node).map_or("", |n| n.name.as_str());
-    let differences = if f.differences.is_empty() {
-        String::new()
-    } else {
-        let items: String = f
-            .differences
-            .iter()
-            .map(|d| {
-                format!(
-                    "<li><b>{}</b>：{}“{}” → 本级“{}”</li>",
-                    escape(&d.element),
-                    reference_word(f.rule),
-                    escape(&d.expected),
-                    escape(&d.actual)
-                )
-            })
-            .collect();
-        format!("<ul>{items}</ul>")
-    };
+    let differences = if f.differences.is_empty() { String::new() } else { crate::audit_report::differences_html(f) };
     let evidence: Vec<String> = f
         .evidence
         .iter()
