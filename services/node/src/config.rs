@@ -183,6 +183,7 @@ mod tests {
             include_str!("../../../deploy/config/province.toml"),
             include_str!("../../../deploy/config/city.toml"),
             include_str!("../../../deploy/config/county.toml"),
+            include_str!("../../../deploy/config/township.toml"),
         ] {
             let file: ConfigFile = toml::from_str(text).unwrap();
             file.node.division.check_tier(file.node.tier).unwrap();
