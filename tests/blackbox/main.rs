@@ -18,6 +18,7 @@ mod accounts;
 mod audit;
 mod bad_input;
 mod calendar;
+mod checkpoints;
 mod cli;
 mod console_county;
 mod console_office;

@@ -209,6 +209,25 @@ impl Node {
         writer.key.sign_statement(bytes)
     }
 
+    /// Signs a checkpoint of this node's own log with the current key (the key of its next
+    /// entry, which is what verifiers look up).
+    pub async fn sign_checkpoint(
+        &self,
+        checkpoint: quanze_ledger::Checkpoint,
+    ) -> Result<quanze_ledger::SignedCheckpoint, quanze_ledger::CheckpointError> {
+        let writer = self.inner.writer.lock().await;
+        quanze_ledger::SignedCheckpoint::sign(&writer.key, checkpoint)
+    }
+
+    /// Cosigns a child's checkpoint with the current key; the caller has checked it.
+    pub async fn cosign_checkpoint(
+        &self,
+        signed: quanze_ledger::SignedCheckpoint,
+    ) -> Result<quanze_ledger::CosignedCheckpoint, quanze_ledger::CheckpointError> {
+        let writer = self.inner.writer.lock().await;
+        signed.cosign(self.inner.division.clone(), &writer.key)
+    }
+
     /// Rotates this node's key: the new key is written beside the old one (`node.key.next`),
     /// announced by an entry signed with the old key, then moved into place.
     pub async fn rotate_own_key(&self) -> anyhow::Result<VerifiedEntry> {
@@ -255,6 +274,11 @@ impl Node {
 
     fn changed(&self) {
         self.inner.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Wakes the push loop after a cosigned checkpoint arrived, so it is relayed up promptly.
+    pub fn checkpoints_changed(&self) {
+        self.changed();
     }
 
     /// The sync status shown by `quanze status`.

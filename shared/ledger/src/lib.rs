@@ -11,12 +11,15 @@
 //! nothing is ever re-serialised before it is verified.
 
 mod canonical;
+mod checkpoint;
 mod entry;
 mod hash;
 mod keys;
+pub mod merkle;
 mod verify;
 
 pub use canonical::to_canonical_vec;
+pub use checkpoint::{Checkpoint, CheckpointError, CheckpointWire, CosignedCheckpoint, SignedCheckpoint};
 pub use entry::{
     ENTRY_VERSION, EntryBody, EntryRef, MAX_ENTRY_BYTES, MAX_SAFE_INTEGER, SignedEntryWire, UnverifiedEntry,
     VerifiedEntry, format_at, sign_entry,

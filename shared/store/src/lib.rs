@@ -49,6 +49,10 @@ macro_rules! on_backend {
     };
 }
 
+// After the macro, which it uses.
+mod checkpoint_store;
+pub use checkpoint_store::{CheckpointRow, CosignOutcome, ProofError};
+
 /// Refuses to migrate a database that already holds tables but not ours (`store_meta`): the
 /// migrations would otherwise add the store's tables to another application's data. A lone
 /// `_sqlx_migrations` (a first open that stopped before its first migration) is not foreign.

@@ -46,3 +46,4 @@ include!("grant_queries.rs");
 include!("audit_queries.rs");
 include!("audit_cache_queries.rs");
 include!("account_queries.rs");
+include!("checkpoint_queries.rs");

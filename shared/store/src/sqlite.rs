@@ -57,3 +57,4 @@ include!("grant_queries.rs");
 include!("audit_queries.rs");
 include!("audit_cache_queries.rs");
 include!("account_queries.rs");
+include!("checkpoint_queries.rs");

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 mod calendar;
 mod catalogue_sheet;
+mod checkpoints;
 mod error;
 mod fed;
 mod grant_sheet;
@@ -73,6 +74,7 @@ pub fn router(node: Node) -> Router {
         .merge(public::api_routes())
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(checkpoints::routes())
         .fallback(|| async { ApiError::not_found("该接口 / this API route") })
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()

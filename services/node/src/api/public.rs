@@ -237,7 +237,10 @@ pub async fn signed_digest(node: &Node) -> Result<Value, ApiError> {
     let statement = digest_of(node, node.division()).await?;
     let bytes = quanze_ledger::to_canonical_vec(&statement).map_err(ApiError::internal)?;
     let signature = node.sign_statement(&bytes).await;
+    // The latest checkpoint of our log cosigned by the parent: the history the parent vouches for.
+    let checkpoint = node.store().latest_checkpoint(node.division()).await?;
     Ok(json!({
+        "checkpoint": checkpoint,
         "statement": statement,
         "signature": signature,
         "public_key": node.public_key().to_hex(),

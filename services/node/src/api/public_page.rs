@@ -80,7 +80,25 @@ pub fn index(node: &Node, q: &SearchQuery, total: u64, items: &[PowerItem], dige
         sig = escape(digest["signature"].as_str().unwrap_or("")),
         key = escape(digest["public_key"].as_str().unwrap_or("")),
     ));
+    body.push_str(&checkpoint_html(&digest["checkpoint"]));
     shell(node, "权责清单", &body)
+}
+
+/// The latest cosigned checkpoint of the node's log: the parent vouches for the same history.
+fn checkpoint_html(c: &Value) -> String {
+    if c.is_null() {
+        return String::new();
+    }
+    format!(
+        "<h2>联署检查点 / Cosigned checkpoint</h2><p>上级节点已核对本节点日志的前 {size} 条并联署其默克尔根（RFC 9162），\
+         本节点不能向公众与上级展示两份不同的历史。</p><div class=\"digest\">\
+         日志条数 size = {size}<br>默克尔根 root = {root}<br>联署节点 cosigner = {cosigner}<br>签署时间 at = {at}</div>\
+         <p class=\"muted\"><a href=\"/api/v1/public/checkpoints\">机器可读的检查点与签名</a></p>",
+        size = c["size"],
+        root = escape(c["root"].as_str().unwrap_or("")),
+        cosigner = escape(c["cosigner"].as_str().unwrap_or("")),
+        at = escape(c["at"].as_str().unwrap_or("")),
+    )
 }
 
 fn list_cell(values: &[String]) -> String {

@@ -31,7 +31,7 @@ pub enum Access {
 const OFFICE: &[Role] = &[Role::Establishment];
 
 /// Exact paths open to everyone, whatever the method (other methods get 405 from the router).
-const OPEN_PATHS: [&str; 8] = [
+const OPEN_PATHS: [&str; 10] = [
     "/healthz",
     "/metrics",
     "/api/v1/fed/enroll",
@@ -40,6 +40,8 @@ const OPEN_PATHS: [&str; 8] = [
     "/api/v1/fed/heads",
     "/api/v1/fed/recover",
     "/api/v1/auth/login",
+    "/api/v1/fed/checkpoints",
+    "/api/v1/fed/checkpoints/relay",
 ];
 
 /// Path trees open to everyone: the public list (no login) and the console's sign-in page,
@@ -164,6 +166,10 @@ mod tests {
             (Method::POST, "/api/v1/fed/key/rotate", Access::Operator),
             (Method::POST, "/api/v1/import", Access::Operator),
             (Method::POST, "/api/v1/some/new/route", Access::Operator),
+            (Method::POST, "/api/v1/fed/checkpoints", Access::Open),
+            (Method::POST, "/api/v1/fed/checkpoints/relay", Access::Open),
+            (Method::GET, "/api/v1/public/checkpoints", Access::Open),
+            (Method::GET, "/api/v1/public/proof/inclusion", Access::Open),
         ];
         for (method, path, want) in cases {
             assert_eq!(classify(method, path), *want, "{method} {path}");

@@ -140,6 +140,17 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     if !quarantined.is_empty() {
         println!("⚠ 分叉隔离 / quarantined by fork: {}", quarantined.iter().map(&s).collect::<Vec<_>>().join(", "));
     }
+    match r.get("own_checkpoint").filter(|c| !c.is_null()) {
+        Some(c) => println!(
+            "联署检查点 / cosigned checkpoint: #{} 根 / root {} 联署 / cosigned by {} {}",
+            c["size"],
+            s(&c["root"]),
+            s(&c["cosigner"]),
+            s(&c["at"])
+        ),
+        None if r["parent"].is_object() => println!("联署检查点 / cosigned checkpoint: 尚无 / none yet"),
+        None => {}
+    }
     for f in r["recent_refusals"].as_array().into_iter().flatten().take(5) {
         println!(
             "拒收 / refused {} {}#{} {}: {}",

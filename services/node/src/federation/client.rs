@@ -99,6 +99,40 @@ impl ParentClient {
         self.post("/api/v1/fed/push", req).await
     }
 
+    /// Asks the parent to cosign a checkpoint; a `CHECKPOINT_STALE` refusal carries the size
+    /// the parent last cosigned.
+    pub async fn cosign(
+        &self,
+        req: &super::checkpoints::CosignRequest,
+    ) -> Result<super::checkpoints::CosignAnswer, CallError> {
+        let res = self.http.post(format!("{}/api/v1/fed/checkpoints", self.base)).json(req).send().await;
+        if let Ok(r) = &res
+            && r.status() == StatusCode::CONFLICT
+        {
+            let body: serde_json::Value =
+                res.map_err(|e| CallError::Transient(error_chain(&e)))?.json().await.unwrap_or_default();
+            if let (Some("CHECKPOINT_STALE"), Some(current_size)) =
+                (body["code"].as_str(), body["current_size"].as_u64())
+            {
+                return Ok(super::checkpoints::CosignAnswer::Stale { current_size });
+            }
+            return Err(CallError::Refused {
+                status: StatusCode::CONFLICT.as_u16(),
+                code: body["code"].as_str().unwrap_or("UNKNOWN").to_string(),
+                message: body["message"].as_str().unwrap_or("").to_string(),
+            });
+        }
+        Self::finish(res).await.map(super::checkpoints::CosignAnswer::Cosigned)
+    }
+
+    /// Relays the cosigned checkpoints of our descendants.
+    pub async fn relay(
+        &self,
+        req: &super::checkpoints::RelayRequest,
+    ) -> Result<super::checkpoints::RelayResponse, CallError> {
+        self.post("/api/v1/fed/checkpoints/relay", req).await
+    }
+
     /// One origin's entries after `after` (disk recovery): our own log or an ancestor's, shown
     /// to whoever holds the invite the parent enrolled us with (`invite_token`).
     pub async fn log(&self, origin: &str, after: u64, invite_token: &str) -> Result<Vec<SignedEntryWire>, CallError> {

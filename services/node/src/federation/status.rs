@@ -26,6 +26,8 @@ pub struct StatusReport {
     /// Origins with an unresolved fork: nothing more of them is applied.
     pub quarantined: Vec<String>,
     pub recent_refusals: Vec<RefusalRow>,
+    /// The latest checkpoint of our own log cosigned by the parent.
+    pub own_checkpoint: Option<quanze_store::CheckpointRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,5 +129,6 @@ pub async fn report(node: &Node) -> Result<StatusReport, StoreError> {
         forks,
         quarantined,
         recent_refusals: store.refusals(20).await?,
+        own_checkpoint: store.latest_checkpoint(me).await?,
     })
 }

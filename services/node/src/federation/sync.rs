@@ -251,7 +251,14 @@ async fn push_loop(node: Node, parent: ParentClient, parent_division: DivisionCo
                 delays = backoff();
                 continue;
             }
-            Ok(false) => delays = backoff(),
+            Ok(false) => {
+                delays = backoff();
+                // Everything pushed: have our log's checkpoint cosigned and relay those below.
+                if let Err(e) = super::checkpoints::round(&node, &parent, &parent_division).await {
+                    tracing::warn!(error = %e, "checkpoint round failed");
+                    node.sync_status().last_error = Some(format!("{} checkpoint: {e}", now()));
+                }
+            }
             Err(e) if e.is_transient() => {
                 record_error(&node, "push", &e);
                 tokio::time::sleep(delays.next().unwrap_or(MAX_BACKOFF)).await;
