@@ -12,7 +12,9 @@
 //! nodes on test-controlled clocks), `xlsx` (Excel workbooks exported, imported and refused),
 //! `console_county` (the county's inbox and grants pages with a signed-in 编办 account),
 //! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password),
-//! `console_review` (the console's request and audit pages, signed in by cookie).
+//! `console_review` (the console's request and audit pages, signed in by cookie), `faults`
+//! (fault injection: SIGKILL during ingest, a partitioned city, a parent restored from a
+//! backup, a full disk, skewed clocks).
 
 mod accounts;
 mod audit;
@@ -23,6 +25,7 @@ mod cli;
 mod console_county;
 mod console_office;
 mod console_review;
+mod faults;
 mod federation;
 mod federation_lifecycle;
 mod grant_sheet;

@@ -20,7 +20,9 @@ use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
 pub mod browser;
+pub mod faults;
 pub mod federation;
+pub mod proxy;
 
 /// How long a node may take to answer `/healthz` after `serve` is started.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(15);
@@ -290,6 +292,14 @@ impl TestNode {
 
     /// Spawns `quanze serve` on the data directory and waits for `/healthz`.
     pub(crate) async fn serve(&mut self) -> Result<(), String> {
+        let mut command = quanze_command();
+        command.arg("serve").arg("--data-dir").arg(&self.data_dir);
+        self.serve_with(command).await
+    }
+
+    /// Spawns `command` (a `quanze serve` of this data directory, perhaps wrapped) with the
+    /// node's clock and output files, and waits for `/healthz`.
+    pub(crate) async fn serve_with(&mut self, mut command: Command) -> Result<(), String> {
         assert!(self.child.is_none(), "node is already running");
         // Appended, so the output of earlier runs on this data directory stays readable.
         let log = |name: &str| {
@@ -300,14 +310,10 @@ impl TestNode {
                 .unwrap_or_else(|e| panic!("cannot open {name}: {e}"))
         };
         let (stdout, stderr) = (log("serve.stdout"), log("serve.stderr"));
-        let mut command = quanze_command();
         if let Some(now) = &self.now {
             command.env("QUANZE_NOW", now);
         }
         let child = command
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(&self.data_dir)
             .stdout(stdout)
             .stderr(stderr)
             .kill_on_drop(true)

@@ -102,6 +102,9 @@ pub enum Scope {
     Ancestors,
     /// From a child: logs strictly below us.
     Descendants,
+    /// From a child, marked as returned: our own entries it holds and we lost (we were restored
+    /// from an older backup). Nothing else.
+    Returned,
     /// Disk recovery: ancestors and our own log, as the parent holds them.
     Recovery,
 }
@@ -281,6 +284,11 @@ impl Node {
         self.changed();
     }
 
+    /// Wakes the push loop (and long-polling children) without a commit.
+    pub fn nudge(&self) {
+        self.changed();
+    }
+
     /// The sync status shown by `quanze status`.
     pub fn sync_status(&self) -> std::sync::MutexGuard<'_, SyncStatus> {
         self.inner.sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -366,8 +374,12 @@ impl Node {
         let refused = out.iter().filter(|d| d.is_refusal()).count() as u64;
         self.inner.counters.entries_received.fetch_add(applied, Ordering::Relaxed);
         self.inner.counters.entries_refused.fetch_add(refused, Ordering::Relaxed);
+        let own_applied =
+            out.iter().any(|d| matches!(d, Delivery::Applied { origin, .. } if origin == self.inner.division.as_str()));
         if applied > 0 {
-            if scope == Scope::Recovery {
+            if own_applied {
+                // Our own entries came back (disk recovery, or a child returning what a restore
+                // from an older backup lost): the next entry we sign follows them.
                 let mut writer = self.inner.writer.lock().await;
                 writer.head = self.inner.store.head(&self.inner.division).await?;
             }
@@ -393,6 +405,11 @@ impl Node {
         let allowed = match scope {
             Scope::Ancestors => ancestor,
             Scope::Descendants => origin.is_within(me) && &origin != me,
+            // Our own log from a child: only what a restore from an older backup lost. Such an
+            // entry is verified with our own key and must chain from our head, so only entries we
+            // signed ourselves, after the last one we hold, are applied; anything else at a seq we
+            // hold is a duplicate or, if we signed another entry there since, a fork (evidence).
+            Scope::Returned => &origin == me,
             Scope::Recovery => ancestor || &origin == me,
         };
         (!allowed).then(|| Delivery::Refused {

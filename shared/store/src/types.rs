@@ -96,6 +96,32 @@ pub enum StoreError {
     Format(String),
 }
 
+impl StoreError {
+    /// Whether the database could not write for lack of space: SQLite's `SQLITE_FULL` (13) or
+    /// an I/O error while writing (`SQLITE_IOERR`, 10, and its extended codes — what a write
+    /// beyond a file-size limit or a quota gives), PostgreSQL's `disk_full` (53100), or an
+    /// operating-system `ENOSPC`/`EFBIG`/`EDQUOT`. The transaction was rolled back; nothing was
+    /// half-written, and the same write succeeds once space is freed.
+    pub fn is_storage_full(&self) -> bool {
+        const ENOSPC: i32 = 28;
+        const EFBIG: i32 = 27;
+        const EDQUOT: i32 = 122;
+        let StoreError::Db(e) = self else { return false };
+        match e {
+            sqlx::Error::Database(db) => {
+                let code = db.code();
+                let code = code.as_deref().unwrap_or_default();
+                if code == "53100" {
+                    return true;
+                }
+                code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 10 | 13))
+            }
+            sqlx::Error::Io(io) => matches!(io.raw_os_error(), Some(ENOSPC | EFBIG | EDQUOT)),
+            _ => false,
+        }
+    }
+}
+
 /// The key that signs an origin's entry at a given seq, as the enrolments say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyLookup {

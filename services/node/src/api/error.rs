@@ -159,6 +159,7 @@ fn grant_status(e: &GrantError) -> StatusCode {
 impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {
+            WriteError::Store(e) if e.is_storage_full() => storage_full(&e),
             WriteError::Store(StoreError::Rule { error, .. }) => error.into(),
             WriteError::Store(StoreError::Authority { error, .. }) => {
                 ApiError::new(StatusCode::FORBIDDEN, "UNAUTHORISED_OP", error.to_string())
@@ -175,8 +176,23 @@ impl From<WriteError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if e.is_storage_full() {
+            return storage_full(&e);
+        }
         ApiError::internal(e)
     }
+}
+
+/// 507 `STORAGE_FULL`: the database could not write (disk full, file-size limit, quota). The
+/// transaction was rolled back, so nothing was half-written; reads still work, and the same
+/// request succeeds once space is freed (a child's push is retried by its backoff).
+fn storage_full(e: &StoreError) -> ApiError {
+    tracing::error!(error = %e, "storage full: write refused");
+    ApiError::new(
+        StatusCode::INSUFFICIENT_STORAGE,
+        "STORAGE_FULL",
+        "存储空间不足，写入未完成且未留下任何改动；释放空间后重试 / storage full: nothing was written, retry once space is freed",
+    )
 }
 
 /// A JSON body whose every failure is an `ApiError`: 413 over the size limit, 400 for invalid

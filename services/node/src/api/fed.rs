@@ -36,7 +36,10 @@ pub async fn heads(State(node): State<Node>) -> Result<impl IntoResponse, ApiErr
         .into_iter()
         .map(|(origin, h)| HeadEntry { origin, seq: h.seq, hash: h.hash })
         .collect();
-    let statement = HeadsStatement { node: node.division().clone(), at: quanze_ledger::format_at(Utc::now()), heads };
+    // `at` is this node's clock (shifted by `--now` when set): children compare it with theirs
+    // and show the offset in `quanze status`.
+    let statement =
+        HeadsStatement { node: node.division().clone(), at: quanze_ledger::format_at(node.clock().now()), heads };
     let signed = node.sign_heads(statement).await.map_err(ApiError::internal)?;
     Ok(Json(signed))
 }
@@ -126,7 +129,10 @@ async fn collect_downward(node: &Node, after: &HashMap<String, u64>) -> Result<(
     Ok((out, false))
 }
 
-/// `POST /api/v1/fed/push`: a child delivers its own and its descendants' logs.
+/// `POST /api/v1/fed/push`: a child delivers its own and its descendants' logs — and, after
+/// this node was restored from an older backup, this node's own entries it lost, which the
+/// child holds (`returned: true`; `Scope::Returned` admits only this node's own log, verified
+/// with its own key and chained from its head, see `Node::ingest`).
 pub async fn push(
     State(node): State<Node>,
     JsonBody(req): JsonBody<PushRequest>,
@@ -155,7 +161,8 @@ pub async fn push(
             )
         })?);
     }
-    let deliveries = node.ingest(&format!("child {}", req.from), Scope::Descendants, entries).await?;
+    let scope = if req.returned { Scope::Returned } else { Scope::Descendants };
+    let deliveries = node.ingest(&format!("child {}", req.from), scope, entries).await?;
     Ok(Json(PushResponse { deliveries }))
 }
 

@@ -108,6 +108,17 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             );
             if !p["last_error"].is_null() {
                 println!("  最近错误 / last error: {}", s(&p["last_error"]));
+                if unreachable_now(p) {
+                    println!("  ⚠ 上级不可达，自动重试中 / parent unreachable, retrying");
+                }
+            }
+            if let Some(offset) = p["parent_clock_offset_secs"].as_i64() {
+                let warn = if p["clock_skew"].as_bool() == Some(true) {
+                    "  ⚠ 时钟偏差过大，请校准时钟 / clock skew beyond tolerance, fix the clock"
+                } else {
+                    ""
+                };
+                println!("  上级时钟偏差 / parent clock offset: {offset:+} 秒 / s{warn}");
             }
             if !p["rollback"].is_null() {
                 println!("  ⚠ 上级回滚 / parent rollback: {}", s(&p["rollback"]));
@@ -162,6 +173,15 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether the last error came after the last successful pull and push (RFC 3339 times of
+/// the same offset compare as text).
+fn unreachable_now(p: &serde_json::Map<String, Value>) -> bool {
+    let error = p["last_error"].as_str().unwrap_or_default();
+    let error_at = error.split(' ').next().unwrap_or_default();
+    let later = |key: &str| p[key].as_str().is_none_or(|ok| error_at > ok);
+    error.contains("parent unreachable") && later("last_pull_ok") && later("last_push_ok")
 }
 
 pub async fn heads(json: bool, node: &NodeArgs) -> anyhow::Result<()> {

@@ -34,4 +34,9 @@ pub struct SyncStatus {
     pub push_refusals: Vec<String>,
     /// Entries held by our parent per origin, as its signed heads last said.
     pub parent_heads: Vec<wire::HeadEntry>,
+    /// The parent's clock minus ours, in seconds, from the time in its last signed heads
+    /// (positive: the parent is ahead). See `sync::CLOCK_SKEW_TOLERANCE` for what it changes.
+    pub parent_clock_offset_secs: Option<i64>,
+    /// Whether `parent_clock_offset_secs` is beyond `sync::CLOCK_SKEW_TOLERANCE`.
+    pub clock_skew: bool,
 }

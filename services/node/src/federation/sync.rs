@@ -8,6 +8,13 @@
 //!   written only after the parent's answer), so a restart resumes where it stopped; the
 //!   parent's heads say what it lacks before anything is sent.
 //!
+//! * **Return**: when the parent's signed heads show less of the parent's own log than we hold
+//!   (it was restored from an older backup), we push those entries back to it, marked
+//!   `returned`; it verifies them with its own key. When they show less of our own or our
+//!   descendants' logs than it acknowledged, we send them again. Both are reported as a
+//!   rollback in `quanze status` until the parent has caught up.
+//! * **Clock**: the time in the parent's signed heads gives its clock offset, shown in status.
+//!
 //! Transport errors and 5xx are retried with exponential backoff and jitter (backon), capped at
 //! 60 s, forever. A refusal (4xx, or entries the parent refused) is recorded and shown, and not
 //! sent again until something changes.
@@ -27,6 +34,18 @@ use crate::state::{Node, Scope};
 
 /// Longest pause between retries.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Beyond this difference between the parent's clock and ours, `quanze status` warns.
+///
+/// The rule for clock skew: entries are accepted whatever their `at` says, even far in the
+/// receiver's future or past. `at` is the signer's statement of when it wrote, covered by its
+/// signature; order and validity come from the seq chain and the key history, never from
+/// time. Refusing entries by time would split the federation over a wrong clock (the one
+/// writer's later entries would all be gaps) and lose nothing worth protecting: a working-day
+/// due date is computed from the entry's own date, not from the receiver's clock. A skew is a
+/// fault of a machine to fix, so it is made visible instead: the parent's offset seen in its
+/// signed heads, and this warning beyond the tolerance.
+pub const CLOCK_SKEW_TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// The retry schedule: 250 ms doubling to 60 s, with jitter, never giving up.
 pub fn backoff() -> impl Iterator<Item = Duration> {
@@ -104,9 +123,15 @@ async fn pull_loop(node: Node, parent: ParentClient, parent_division: DivisionCo
             Ok(()) => delays = backoff(),
             Err(e) => {
                 record_error(&node, "pull", &e);
+                if matches!(e, SyncError::Rollback(_)) {
+                    node.nudge();
+                }
                 let pause = delays.next().unwrap_or(MAX_BACKOFF);
-                // A refusal is not retried blindly: wait the full cap before looking again.
-                tokio::time::sleep(if e.is_transient() { pause } else { MAX_BACKOFF }).await;
+                // A refusal is not retried blindly: wait the full cap before looking again. A
+                // rolled-back parent is looked at again on the backoff schedule: looking changes
+                // nothing here, and it catches up as soon as its children return what it lost.
+                let looks_again = e.is_transient() || matches!(e, SyncError::Rollback(_));
+                tokio::time::sleep(if looks_again { pause } else { MAX_BACKOFF }).await;
             }
         }
     }
@@ -156,6 +181,27 @@ fn check_rollback(
     Ok(())
 }
 
+/// The parent's clock minus ours, from the `at` of its signed heads.
+fn clock_offset(node: &Node, at: &str) -> Option<chrono::TimeDelta> {
+    let theirs = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+    Some(theirs.with_timezone(&chrono::Utc) - node.clock().now())
+}
+
+/// Logs of ours the parent acknowledged beyond what its heads now show (it was restored from an
+/// older backup): they are sent again by the push loop.
+fn lost_acknowledged(acks: &[(String, u64)], theirs: &[HeadEntry]) -> Option<String> {
+    let theirs: HashMap<&str, u64> = theirs.iter().map(|h| (h.origin.as_str(), h.seq)).collect();
+    let lost: Vec<String> = acks
+        .iter()
+        .filter_map(|(origin, acked)| {
+            let has = theirs.get(origin.as_str()).copied().unwrap_or(0);
+            (has < *acked).then(|| format!("{origin}: 上级确认过 #{acked}，现只有 #{has}"))
+        })
+        .collect();
+    (!lost.is_empty())
+        .then(|| format!("{}，正在重新推送 / parent lost entries it acknowledged: sending them again", lost.join("；")))
+}
+
 async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &DivisionCode) -> Result<(), SyncError> {
     let ours = node.store().heads().await?;
     // Heads signed by a key we do not hold yet mean the parent rotated its key and the entry
@@ -163,10 +209,23 @@ async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &Divisi
     // different history fails the chain check), and check the heads again afterwards.
     let verified = match parent_heads(node, parent, parent_division).await {
         Ok(statement) => {
+            let offset = clock_offset(node, &statement.at);
+            {
+                let mut s = node.sync_status();
+                s.parent_clock_offset_secs = offset.map(|o| o.num_seconds());
+                s.clock_skew = offset.is_some_and(|o| o.abs() > CLOCK_SKEW_TOLERANCE);
+            }
+            // On a rollback, the pull loop records it and wakes the push loop, which returns
+            // what we hold of the parent's own log.
             check_rollback(node, &ours, &statement.heads)?;
+            let lost = lost_acknowledged(&node.store().push_acks().await?, &statement.heads);
             let mut s = node.sync_status();
-            s.rollback = None;
+            s.rollback = lost.map(|l| format!("{} {l}", now()));
             s.parent_heads = statement.heads;
+            if s.rollback.is_some() {
+                drop(s);
+                node.nudge();
+            }
             true
         }
         Err(SyncError::BadHeads) => false,
@@ -288,7 +347,8 @@ pub async fn push_round(node: &Node, parent: &ParentClient, parent_division: &Di
     let heads = store.heads().await?;
     let acks: HashMap<String, u64> = store.push_acks().await?.into_iter().collect();
     let order = push_order(node.division(), &heads);
-    if order.iter().all(|(o, seq)| acks.get(o.as_str()).copied().unwrap_or(0) >= *seq) {
+    let rolled_back = node.sync_status().rollback.is_some();
+    if !rolled_back && order.iter().all(|(o, seq)| acks.get(o.as_str()).copied().unwrap_or(0) >= *seq) {
         return Ok(false);
     }
     let statement = match parent_heads(node, parent, parent_division).await {
@@ -300,6 +360,9 @@ pub async fn push_round(node: &Node, parent: &ParentClient, parent_division: &Di
         Err(e) => return Err(e),
     };
     let theirs: HashMap<&str, u64> = statement.heads.iter().map(|h| (h.origin.as_str(), h.seq)).collect();
+    if return_parent_log(node, parent, parent_division, &heads, &theirs).await? {
+        return Ok(true);
+    }
     let mut batch: Vec<SignedEntryWire> = Vec::new();
     let mut bytes = 0usize;
     'origins: for (origin, our_seq) in &order {
@@ -334,7 +397,7 @@ pub async fn push_round(node: &Node, parent: &ParentClient, parent_division: &Di
     if batch.is_empty() {
         return Ok(false);
     }
-    let answer = parent.push(&PushRequest { from: node.division().clone(), entries: batch }).await?;
+    let answer = parent.push(&PushRequest { from: node.division().clone(), entries: batch, returned: false }).await?;
     node.sync_status().last_push_ok = Some(now());
     // Advance each origin's checkpoint over the leading run of accepted entries.
     let mut progress: HashMap<String, u64> = HashMap::new();
@@ -375,4 +438,46 @@ pub async fn push_round(node: &Node, parent: &ParentClient, parent_division: &Di
         return Err(SyncError::Waiting(waiting.join("; ")));
     }
     Ok(!progress.is_empty())
+}
+
+/// When the parent holds less of its own log than we do (restored from an older backup), sends
+/// it one batch of what it lost, marked `returned`. `Ok(true)` when a batch was sent. The
+/// parent's answers are not our refusals to keep: a refused returned entry (the parent signed
+/// another entry at that seq since it was restored: a fork) is shown as a rollback in status.
+async fn return_parent_log(
+    node: &Node,
+    parent: &ParentClient,
+    parent_division: &DivisionCode,
+    heads: &[(String, quanze_ledger::ChainHead)],
+    theirs: &HashMap<&str, u64>,
+) -> Result<bool, SyncError> {
+    let ours = heads.iter().find(|(o, _)| o == parent_division.as_str()).map_or(0, |(_, h)| h.seq);
+    let has = theirs.get(parent_division.as_str()).copied().unwrap_or(0);
+    if ours <= has {
+        return Ok(false);
+    }
+    let page = node.store().entries(parent_division, has, MAX_BATCH_ENTRIES as u64).await?;
+    let mut batch = Vec::with_capacity(page.len());
+    let mut bytes = 0usize;
+    for e in page {
+        let wire = e.to_wire();
+        bytes += wire.body.len() + 200;
+        batch.push(wire);
+        if bytes >= MAX_PUSH_BYTES {
+            break;
+        }
+    }
+    tracing::warn!(parent = %parent_division, has, ours, "returning the parent's own entries it lost");
+    let request = PushRequest { from: node.division().clone(), entries: batch, returned: true };
+    let answer = parent.push(&request).await?;
+    let refused: Vec<String> = answer.deliveries.iter().filter(|d| d.is_refusal()).map(describe).collect();
+    if !refused.is_empty() {
+        node.sync_status().rollback = Some(format!(
+            "{} 上级拒收退回的本级条目 / parent refused its own returned entries: {}",
+            now(),
+            refused.join("; ")
+        ));
+        return Ok(false);
+    }
+    Ok(true)
 }

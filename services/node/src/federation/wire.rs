@@ -87,6 +87,10 @@ pub struct PullResponse {
 pub struct PushRequest {
     pub from: DivisionCode,
     pub entries: Vec<SignedEntryWire>,
+    /// The entries are the receiver's own log, returned by a child that holds more of it than
+    /// the receiver does (the receiver was restored from an older backup).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub returned: bool,
 }
 
 /// Per entry, what the receiver did.
