@@ -467,4 +467,7 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Cosigned checkpoints: the cost of a checkpoint per 1 000 entries (subtree table, root,
+    /// consistency proof, signatures, compare-and-set) and of an inclusion proof.
+    Checkpoint(crate::commands::bench_checkpoint::CheckpointBenchArgs),
 }

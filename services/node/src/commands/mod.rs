@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod bench;
 pub mod bench_audit;
+pub mod bench_checkpoint;
 pub mod bench_fed;
 pub mod bench_grants;
 pub mod bench_recon;
