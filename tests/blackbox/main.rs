@@ -12,7 +12,8 @@
 //! nodes on test-controlled clocks), `xlsx` (Excel workbooks exported, imported and refused),
 //! `console_county` (the county's inbox and grants pages with a signed-in 编办 account),
 //! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password),
-//! `console_review` (the console's request and audit pages, signed in by cookie).
+//! `console_review` (the console's request and audit pages, signed in by cookie), `limits` (slow clients cut by the
+//! `[server]` timeouts, oversized bodies answered 413, the node serving others meanwhile).
 
 mod accounts;
 mod audit;
@@ -27,6 +28,7 @@ mod federation_lifecycle;
 mod grant_sheet;
 mod grants;
 mod items;
+mod limits;
 mod log;
 mod recon;
 mod requests;
