@@ -14,7 +14,9 @@
 //! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password),
 //! `console_review` (the console's request and audit pages, signed in by cookie), `faults`
 //! (fault injection: SIGKILL during ingest, a partitioned city, a parent restored from a
-//! backup, a full disk, skewed clocks).
+//! backup, a full disk, skewed clocks), `checkpoints` (cosigned checkpoints and proofs across
+//! three tiers), `limits` (slow clients cut by the `[server]` timeouts, oversized bodies
+//! answered 413, the node serving others meanwhile).
 
 mod accounts;
 mod audit;
@@ -31,6 +33,7 @@ mod federation_lifecycle;
 mod grant_sheet;
 mod grants;
 mod items;
+mod limits;
 mod log;
 mod recon;
 mod requests;

@@ -470,4 +470,21 @@ pub enum BenchCommand {
     /// Cosigned checkpoints: the cost of a checkpoint per 1 000 entries (subtree table, root,
     /// consistency proof, signatures, compare-and-set) and of an inclusion proof.
     Checkpoint(crate::commands::bench_checkpoint::CheckpointBenchArgs),
+    /// The public list and the federation endpoints under concurrent HTTPS load: requests/s,
+    /// p50/p99/max, errors and the node's memory per concurrency step; the highest throughput
+    /// with the public list's p99 under 50 ms.
+    Load {
+        /// Items of the county's list.
+        #[arg(long, default_value_t = 3000)]
+        items: usize,
+        /// Concurrent clients (connections) per step, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32,64")]
+        steps: Vec<usize>,
+        /// Seconds per step.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Working directory (default: a temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }

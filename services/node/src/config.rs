@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use quanze_domain::{DivisionCode, Tier};
@@ -65,11 +66,83 @@ pub struct ServerSection {
     /// The URL children reach this node at, when it differs from the listen address (NAT, DNS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Seconds a client has to finish its TLS handshake.
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout_secs: u64,
+    /// Seconds a client has to send a request's head (method, path, headers); also how long an
+    /// idle keep-alive connection stays open.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body, counted from its head.
+    #[serde(default = "default_body_read_timeout")]
+    pub body_read_timeout_secs: u64,
+    /// Most connections open at once; a connection over it is closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
 }
 
 impl Default for ServerSection {
     fn default() -> Self {
-        ServerSection { listen: DEFAULT_LISTEN.to_string(), public_url: None }
+        ServerSection {
+            listen: DEFAULT_LISTEN.to_string(),
+            public_url: None,
+            handshake_timeout_secs: default_handshake_timeout(),
+            header_read_timeout_secs: default_header_read_timeout(),
+            body_read_timeout_secs: default_body_read_timeout(),
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+fn default_handshake_timeout() -> u64 {
+    10
+}
+
+fn default_header_read_timeout() -> u64 {
+    15
+}
+
+fn default_body_read_timeout() -> u64 {
+    120
+}
+
+fn default_max_connections() -> usize {
+    1024
+}
+
+/// How long a client may take and how many may be connected: the `[server]` timeouts and cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub handshake_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits::from_section(&ServerSection::default()).expect("the defaults are valid")
+    }
+}
+
+impl ConnectionLimits {
+    /// The limits of a `[server]` section; zero is refused (it would close every connection).
+    pub fn from_section(server: &ServerSection) -> anyhow::Result<ConnectionLimits> {
+        let secs = |key: &str, value: u64| {
+            if value == 0 {
+                bail!("[server] {key} 必须大于 0 / must be greater than 0");
+            }
+            Ok(Duration::from_secs(value))
+        };
+        if server.max_connections == 0 {
+            bail!("[server] max_connections 必须大于 0 / must be greater than 0");
+        }
+        Ok(ConnectionLimits {
+            handshake_timeout: secs("handshake_timeout_secs", server.handshake_timeout_secs)?,
+            header_read_timeout: secs("header_read_timeout_secs", server.header_read_timeout_secs)?,
+            body_read_timeout: secs("body_read_timeout_secs", server.body_read_timeout_secs)?,
+            max_connections: server.max_connections,
+        })
     }
 }
 
@@ -92,6 +165,8 @@ pub struct Config {
     pub database_url: String,
     pub public_url: Option<String>,
     pub federation: FederationSection,
+    /// Timeouts and the connection cap of the HTTPS server.
+    pub limits: ConnectionLimits,
 }
 
 /// Values given on the command line or in the environment (already merged by clap).
@@ -111,6 +186,7 @@ impl Config {
         let file: ConfigFile =
             toml::from_str(&text).with_context(|| format!("配置文件格式错误 / invalid config {}", path.display()))?;
         file.node.division.check_tier(file.node.tier).with_context(|| format!("{}: [node]", path.display()))?;
+        let limits = ConnectionLimits::from_section(&file.server).with_context(|| path.display().to_string())?;
         let listen_text = overrides.listen.clone().unwrap_or(file.server.listen);
         let listen: SocketAddr = listen_text
             .parse()
@@ -130,6 +206,7 @@ impl Config {
             database_url,
             public_url: file.server.public_url,
             federation: file.federation,
+            limits,
         })
     }
 
@@ -188,6 +265,24 @@ mod tests {
             let file: ConfigFile = toml::from_str(text).unwrap();
             file.node.division.check_tier(file.node.tier).unwrap();
             assert_eq!(file.federation.parent_url.is_none(), file.node.tier == Tier::Province);
+            assert_eq!(ConnectionLimits::from_section(&file.server).unwrap(), ConnectionLimits::default());
         }
+    }
+
+    /// A `[server]` section may set every timeout and the cap; zero is refused with the key named.
+    #[test]
+    fn server_limits_are_read_and_checked() {
+        let text = "listen = \"127.0.0.1:7443\"\nhandshake_timeout_secs = 3\nheader_read_timeout_secs = 4\n\
+                    body_read_timeout_secs = 5\nmax_connections = 6\n";
+        let server: ServerSection = toml::from_str(text).unwrap();
+        let limits = ConnectionLimits::from_section(&server).unwrap();
+        assert_eq!(limits.handshake_timeout, Duration::from_secs(3));
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(4));
+        assert_eq!(limits.body_read_timeout, Duration::from_secs(5));
+        assert_eq!(limits.max_connections, 6);
+        let zero: ServerSection =
+            toml::from_str("listen = \"127.0.0.1:7443\"\nheader_read_timeout_secs = 0\n").unwrap();
+        let err = ConnectionLimits::from_section(&zero).unwrap_err().to_string();
+        assert!(err.contains("header_read_timeout_secs"), "{err}");
     }
 }

@@ -12,6 +12,7 @@ pub mod client;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod federation;
 pub mod progress;

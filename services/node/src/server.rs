@@ -90,13 +90,24 @@ pub async fn run(
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let handle = axum_server::Handle::new();
+    let limits = config.limits;
     // TCP_NODELAY: a long-poll answer is one small write that must leave at once (Nagle plus
-    // delayed ACKs would add ~40 ms per hop).
-    let server = axum_server::from_tcp_rustls(listener, tls)?
-        .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
+    // delayed ACKs would add ~40 ms per hop). Slow clients: the connection cap is taken before
+    // the handshake, the handshake and each request head have a deadline (an idle keep-alive
+    // connection is closed after the header deadline too), `first_request_timeout` bounds the
+    // protocol detection of HTTP/2, and the body's deadline is the router's (`api/limits.rs`).
+    let nodelay = axum_server::accept::NoDelayAcceptor::new();
+    let mut server = axum_server::from_tcp_rustls(listener, tls)?
+        .map(|tls| {
+            tls.handshake_timeout(limits.handshake_timeout)
+                .acceptor(crate::connections::CappedAcceptor::new(limits.max_connections, nodelay))
+        })
+        .first_request_timeout(limits.header_read_timeout)
+        .accept_error_handler(|addr, e| tracing::debug!(?addr, error = %e, "connection dropped before serving"))
         .handle(handle.clone());
+    server.http_builder().http1().header_read_timeout(limits.header_read_timeout);
     // With the client's address: the login brake counts failures per address.
-    let app = crate::api::router(node.clone());
+    let app = crate::api::router(node.clone(), limits.body_read_timeout);
     tracing::info!(%addr, division = %node.division(), name = node.name(), "serving HTTPS");
     let serving =
         tokio::spawn(

@@ -28,12 +28,12 @@ pub fn make_self_signed(cert_path: &Path, key_path: &Path, names: &[String]) -> 
 
 /// An HTTPS client that trusts only the certificate in `cert_pem`.
 pub fn pinned_client(cert_pem: &[u8]) -> anyhow::Result<reqwest::Client> {
+    pinned_client_builder(cert_pem)?.build().context("无法创建 HTTPS 客户端 / cannot build HTTPS client")
+}
+
+/// The builder of `pinned_client`, for callers that tune the connection (e.g. HTTP/1.1 only).
+pub fn pinned_client_builder(cert_pem: &[u8]) -> anyhow::Result<reqwest::ClientBuilder> {
     install_crypto_provider();
     let cert = reqwest::Certificate::from_pem(cert_pem).context("证书格式错误 / invalid certificate PEM")?;
-    reqwest::Client::builder()
-        .tls_certs_only([cert])
-        .https_only(true)
-        .timeout(std::time::Duration::from_secs(120))
-        .build()
-        .context("无法创建 HTTPS 客户端 / cannot build HTTPS client")
+    Ok(reqwest::Client::builder().tls_certs_only([cert]).https_only(true).timeout(std::time::Duration::from_secs(120)))
 }

@@ -13,6 +13,7 @@ use quanze_store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::limits::{BodyLimit, SMALL_BODY_BYTES, too_large, too_slow};
 use crate::state::WriteError;
 
 /// An error answer of the API.
@@ -265,7 +266,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     }
 }
 
-/// The raw body, bounded by the router's body limit (413 with our error shape past it).
+/// The raw body, bounded by the route's body limit and deadline (`limits.rs`): 413 past the
+/// limit, 408 past the deadline, both with our error shape.
 #[derive(Debug)]
 pub struct RawBody(pub Bytes);
 
@@ -273,13 +275,12 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req.extensions().get::<BodyLimit>().map_or(SMALL_BODY_BYTES, |l| l.0);
         Bytes::from_request(req, state).await.map(RawBody).map_err(|rej| {
             if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PAYLOAD_TOO_LARGE",
-                    format!("请求体超过 {} MiB / body exceeds {} MiB", super::MAX_BODY_MIB, super::MAX_BODY_MIB),
-                )
+                too_large(limit)
+            } else if let Some(timeout) = super::limits::timed_out(&rej) {
+                too_slow(timeout)
             } else {
                 ApiError::new(rej.status(), "BAD_BODY", format!("无法读取请求体 / cannot read body: {rej}"))
             }

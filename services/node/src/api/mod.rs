@@ -15,6 +15,7 @@ mod fed;
 mod grant_sheet;
 pub(crate) mod grants;
 pub mod items;
+pub mod limits;
 mod log;
 mod public;
 pub mod public_page;
@@ -26,6 +27,7 @@ pub(crate) mod seals;
 mod users;
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -38,11 +40,9 @@ pub use error::{ApiError, QueryParams, parse_json};
 
 use crate::state::Node;
 
-/// Largest request body accepted.
-pub const MAX_BODY_MIB: usize = 8;
-
-/// The node's router.
-pub fn router(node: Node) -> Router {
+/// The node's router; a request body must arrive within `body_read_timeout` (`limits.rs` holds
+/// the body limit of every route).
+pub fn router(node: Node, body_read_timeout: Duration) -> Router {
     let api = Router::new()
         .route("/node", get(node_info))
         .route("/items", get(items::list).post(items::create))
@@ -87,7 +87,8 @@ pub fn router(node: Node) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // Every route above, by the full path; see `auth/access.rs` for who may call what.
         .layer(middleware::from_fn_with_state(node.clone(), crate::auth::authenticate))
-        .layer(DefaultBodyLimit::max(MAX_BODY_MIB * 1024 * 1024))
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn(move |req, next| limits::limit_body(body_read_timeout, req, next)))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn_with_state(node.clone(), count_requests))
         .with_state(node)

@@ -47,6 +47,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Grants { items, queries, concurrency, dir } => {
             return crate::commands::bench_grants::run(items, queries, concurrency, dir).await;
         }
+        BenchCommand::Load { items, steps, seconds, dir } => {
+            return crate::commands::bench_load::run(items, steps, seconds, dir).await;
+        }
     };
     if ops == 0 {
         bail!("--ops 必须大于 0 / --ops must be positive");

@@ -268,7 +268,7 @@ fn node_files(
     crate::tls::make_self_signed(&dir.join(CERT_FILE), &dir.join(CERT_KEY_FILE), &names)?;
     let file = ConfigFile {
         node: section,
-        server: ServerSection { listen, public_url: address.public_url.clone() },
+        server: ServerSection { listen, public_url: address.public_url.clone(), ..ServerSection::default() },
         database: DatabaseSection { url: node.database_url.clone().unwrap_or_default() },
         federation,
     };

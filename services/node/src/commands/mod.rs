@@ -8,6 +8,7 @@ pub mod bench_audit;
 pub mod bench_checkpoint;
 pub mod bench_fed;
 pub mod bench_grants;
+pub mod bench_load;
 pub mod bench_recon;
 pub mod calendar;
 pub mod demo;
