@@ -12,10 +12,12 @@
 //! nodes on test-controlled clocks), `xlsx` (Excel workbooks exported, imported and refused),
 //! `console_county` (the county's inbox and grants pages with a signed-in 编办 account),
 //! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password),
-//! `console_review` (the console's request and audit pages, signed in by cookie).
+//! `console_review` (the console's request and audit pages, signed in by cookie), `backup`
+//! (backup while writing, restore, catch-up with the parent, restore into PostgreSQL).
 
 mod accounts;
 mod audit;
+mod backup;
 mod bad_input;
 mod calendar;
 mod cli;

@@ -21,6 +21,7 @@ use tokio::process::{Child, Command};
 
 pub mod browser;
 pub mod federation;
+pub mod postgres;
 
 /// How long a node may take to answer `/healthz` after `serve` is started.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(15);

@@ -99,6 +99,12 @@ pub enum Command {
     /// Accounts of this node's people (账户与角色): add, list, disable, API token, password.
     #[command(subcommand)]
     User(crate::commands::users::UserCommand),
+    /// Write a consistent backup of this node (database snapshot and data directory files,
+    /// private key included) while it keeps serving.
+    Backup(crate::commands::backup::BackupArgs),
+    /// Restore a backup into a new data directory (SQLite, or PostgreSQL with --database-url),
+    /// re-verifying every entry.
+    Restore(crate::commands::backup::RestoreArgs),
 }
 
 #[derive(Debug, Args)]

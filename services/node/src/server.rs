@@ -18,6 +18,12 @@ use crate::state::{Node, NodeEnv};
 
 /// Opens the node's key, token and store as configured.
 pub async fn open_node(config: &Config) -> anyhow::Result<Node> {
+    if config.path(crate::commands::backup::RESTORE_MARKER).exists() {
+        anyhow::bail!(
+            "{} 中的恢复未完成；请重新执行 quanze restore / an interrupted restore left this directory: run quanze restore again",
+            config.data_dir.display()
+        );
+    }
     let store = Store::open(&config.database())
         .await
         .with_context(|| format!("无法打开数据库 / cannot open database {}", redact(&config.database())))?;
@@ -110,7 +116,14 @@ pub async fn run(
             tracing::info!(parent = %division, %url, "syncing with parent");
             Some(crate::federation::sync::start(node.clone(), client, division))
         }
-        None => None,
+        None => {
+            if node.own_log_unconfirmed() {
+                // No parent holds our log: the backup is the latest copy there is.
+                tracing::warn!("restored root node: no parent to confirm its own log against; writes resume");
+                node.confirm_own_log().await?;
+            }
+            None
+        }
     };
     let audit = crate::api::audit::start_refresher(node.clone());
     shutdown.await;

@@ -3,6 +3,7 @@
 //! the data directory itself.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod bench_audit;
 pub mod bench_fed;

@@ -6,10 +6,12 @@
 //!   (own and descendants' logs, from a durable checkpoint) and the rollback check.
 //! * `client.rs` — the HTTPS client that pins the parent's certificate.
 //! * `status.rs` — the report behind `quanze status`.
+//! * `catch_up.rs` — a node restored from a backup fetches its own newer entries first.
 //!
 //! The parent's side is `api/fed.rs`. Verification and application of what arrives is
 //! `Node::ingest` → the store; nothing here trusts a peer's word for anything it can check.
 
+pub mod catch_up;
 pub mod client;
 pub mod invite;
 pub mod status;
