@@ -13,7 +13,8 @@
 //! `console_county` (the county's inbox and grants pages with a signed-in 编办 account),
 //! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password),
 //! `console_review` (the console's request and audit pages, signed in by cookie), `backup`
-//! (backup while writing, restore, catch-up with the parent, restore into PostgreSQL).
+//! (backup while writing, restore, catch-up with the parent, restore into PostgreSQL), `upgrade`
+//! (the previous release's SQLite and PostgreSQL databases opened and migrated by this binary).
 
 mod accounts;
 mod audit;
@@ -33,4 +34,5 @@ mod log;
 mod recon;
 mod requests;
 mod restart;
+mod upgrade;
 mod xlsx;
