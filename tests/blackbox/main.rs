@@ -14,7 +14,8 @@
 //! `console_office` (the city 编办's 目录发布 and 对账看板 pages, signed in with a password),
 //! `console_review` (the console's request and audit pages, signed in by cookie), `backup`
 //! (backup while writing, restore, catch-up with the parent, restore into PostgreSQL), `upgrade`
-//! (the previous release's SQLite and PostgreSQL databases opened and migrated by this binary).
+//! (the previous release's SQLite and PostgreSQL databases opened and migrated by this binary),
+//! `tls_renewal` (a parent renews its certificate; its child syncs on, no restart).
 
 mod accounts;
 mod audit;
@@ -34,5 +35,6 @@ mod log;
 mod recon;
 mod requests;
 mod restart;
+mod tls_renewal;
 mod upgrade;
 mod xlsx;

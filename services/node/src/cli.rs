@@ -105,6 +105,9 @@ pub enum Command {
     /// Restore a backup into a new data directory (SQLite, or PostgreSQL with --database-url),
     /// re-verifying every entry.
     Restore(crate::commands::backup::RestoreArgs),
+    /// This node's TLS certificate: renew it (same key pair, so children's pins keep working).
+    #[command(subcommand)]
+    Tls(crate::commands::tls::TlsCommand),
 }
 
 #[derive(Debug, Args)]

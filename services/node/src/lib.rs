@@ -62,6 +62,7 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => commands::users::run(cmd).await,
         Command::Backup(args) => commands::backup::backup(args).await,
         Command::Restore(args) => commands::backup::restore(args).await,
+        Command::Tls(cmd) => commands::tls::run(cmd),
     }
 }
 

@@ -98,7 +98,7 @@ pub async fn run(
     let handle = axum_server::Handle::new();
     // TCP_NODELAY: a long-poll answer is one small write that must leave at once (Nagle plus
     // delayed ACKs would add ~40 ms per hop).
-    let server = axum_server::from_tcp_rustls(listener, tls)?
+    let server = axum_server::from_tcp_rustls(listener, tls.clone())?
         .map(|tls| tls.acceptor(axum_server::accept::NoDelayAcceptor::new()))
         .handle(handle.clone());
     // With the client's address: the login brake counts failures per address.
@@ -126,9 +126,11 @@ pub async fn run(
         }
     };
     let audit = crate::api::audit::start_refresher(node.clone());
+    let watch = tokio::spawn(watch_certificate(tls.clone(), config.path(CERT_FILE), config.path(CERT_KEY_FILE)));
     shutdown.await;
     tracing::info!("shutting down: draining connections");
     audit.abort();
+    watch.abort();
     if let Some(tasks) = sync {
         tasks.stop();
     }
@@ -138,6 +140,38 @@ pub async fn run(
     node.store().close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Reloads the certificate when `tls/cert.pem` changes (`quanze tls renew`) or on SIGHUP: new
+/// connections get the new certificate, open ones keep theirs; no restart.
+async fn watch_certificate(tls: RustlsConfig, cert: std::path::PathBuf, key: std::path::PathBuf) {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut seen = modified(&cert);
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        let signalled = async {
+            match hangup.as_mut() {
+                Some(s) => s.recv().await.is_some(),
+                None => std::future::pending().await,
+            }
+        };
+        let forced = tokio::select! {
+            s = signalled => s,
+            () = tokio::time::sleep(Duration::from_secs(2)) => false,
+        };
+        let now = modified(&cert);
+        if !forced && now == seen {
+            continue;
+        }
+        match tls.reload_from_pem_file(&cert, &key).await {
+            Ok(()) => {
+                seen = now;
+                tracing::info!("TLS certificate reloaded");
+            }
+            // A half-written pair is tried again at the next look.
+            Err(e) => tracing::warn!(error = %e, "cannot reload the TLS certificate"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or ctrl-c.

@@ -19,6 +19,7 @@ pub mod items;
 pub mod log;
 pub mod recon;
 pub mod seals;
+pub mod tls;
 pub mod users;
 
 use crate::cli::NodeArgs;
