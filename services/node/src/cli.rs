@@ -461,6 +461,8 @@ pub enum BenchCommand {
     /// Uniformity audit over a simulated province (≈ 1.5 M items as signed entries), on SQLite
     /// or PostgreSQL: full audit time and peak memory, first and incremental cache refresh.
     Audit(crate::commands::bench_audit::AuditBenchArgs),
+    /// Backup and restore time and archive size for the province `bench audit` left in --dir.
+    Backup(crate::commands::bench_backup::BackupBenchArgs),
     /// Append and apply item ops as signed entries on SQLite; compare with raw bounds.
     Ingest {
         /// Number of item ops per scenario.

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backup;
 pub mod bench;
 pub mod bench_audit;
+pub mod bench_backup;
 pub mod bench_fed;
 pub mod bench_grants;
 pub mod bench_recon;
