@@ -16,10 +16,14 @@
 //! (fault injection: SIGKILL during ingest, a partitioned city, a parent restored from a
 //! backup, a full disk, skewed clocks), `checkpoints` (cosigned checkpoints and proofs across
 //! three tiers), `limits` (slow clients cut by the `[server]` timeouts, oversized bodies
-//! answered 413, the node serving others meanwhile).
+//! answered 413, the node serving others meanwhile), `backup` (backup while writing, restore,
+//! catch-up with the parent, restore into PostgreSQL), `upgrade` (the previous release's SQLite
+//! and PostgreSQL databases opened and migrated by this binary), `tls_renewal` (a parent renews
+//! its certificate; its child syncs on, no restart).
 
 mod accounts;
 mod audit;
+mod backup;
 mod bad_input;
 mod calendar;
 mod checkpoints;
@@ -38,4 +42,6 @@ mod log;
 mod recon;
 mod requests;
 mod restart;
+mod tls_renewal;
+mod upgrade;
 mod xlsx;

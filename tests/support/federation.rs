@@ -156,6 +156,35 @@ impl TestNode {
         self.url = format!("https://{listen}");
     }
 
+    /// Serves a copy of the data directory `src` (an upgrade fixture) on a free port: secret
+    /// files made 0600 again (git keeps no modes) and, when given, `database_url` written into
+    /// its config.
+    pub async fn from_copy(src: &Path, division: &str, database_url: Option<&str>) -> TestNode {
+        install_crypto_provider();
+        let root =
+            tempfile::Builder::new().prefix("quanze-blackbox-").tempdir().expect("cannot make a temporary directory");
+        let data_dir = root.path().join("node");
+        copy_dir(src, &data_dir);
+        for secret in ["node.key", "operator.token", "tls/key.pem"] {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(data_dir.join(secret), std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
+        }
+        if let Some(url) = database_url {
+            let path = data_dir.join("quanze.toml");
+            let text = std::fs::read_to_string(&path).expect("quanze.toml");
+            let text: Vec<String> = text
+                .lines()
+                .map(|l| if l.trim_start().starts_with("url") { format!("url = \"{url}\"") } else { l.to_string() })
+                .collect();
+            std::fs::write(&path, text.join("\n") + "\n").expect("cannot rewrite quanze.toml");
+        }
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut node = TestNode::open(root, data_dir, &listen, division);
+        node.set_listen(&listen);
+        node.serve_anywhere().await;
+        node
+    }
+
     /// `GET /api/v1/fed/status`.
     pub async fn fed_status(&self) -> Value {
         self.get("/api/v1/fed/status").await.expect(200)

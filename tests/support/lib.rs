@@ -23,6 +23,7 @@ pub mod browser;
 pub mod faults;
 pub mod federation;
 pub mod proxy;
+pub mod postgres;
 
 /// How long a node may take to answer `/healthz` after `serve` is started.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(15);

@@ -99,6 +99,15 @@ pub enum Command {
     /// Accounts of this node's people (账户与角色): add, list, disable, API token, password.
     #[command(subcommand)]
     User(crate::commands::users::UserCommand),
+    /// Write a consistent backup of this node (database snapshot and data directory files,
+    /// private key included) while it keeps serving.
+    Backup(crate::commands::backup::BackupArgs),
+    /// Restore a backup into a new data directory (SQLite, or PostgreSQL with --database-url),
+    /// re-verifying every entry.
+    Restore(crate::commands::backup::RestoreArgs),
+    /// This node's TLS certificate: renew it (same key pair, so children's pins keep working).
+    #[command(subcommand)]
+    Tls(crate::commands::tls::TlsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -452,6 +461,8 @@ pub enum BenchCommand {
     /// Uniformity audit over a simulated province (≈ 1.5 M items as signed entries), on SQLite
     /// or PostgreSQL: full audit time and peak memory, first and incremental cache refresh.
     Audit(crate::commands::bench_audit::AuditBenchArgs),
+    /// Backup and restore time and archive size for the province `bench audit` left in --dir.
+    Backup(crate::commands::bench_backup::BackupBenchArgs),
     /// Append and apply item ops as signed entries on SQLite; compare with raw bounds.
     Ingest {
         /// Number of item ops per scenario.

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod audit_report;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod client;
 pub mod clock;
@@ -60,6 +61,9 @@ pub async fn run_cli(cli: Cli) -> anyhow::Result<()> {
         Command::Seal(cmd) => commands::seals::run(cmd).await,
         Command::Audit(args) => commands::audit::run(args).await,
         Command::User(cmd) => commands::users::run(cmd).await,
+        Command::Backup(args) => commands::backup::backup(args).await,
+        Command::Restore(args) => commands::backup::restore(args).await,
+        Command::Tls(cmd) => commands::tls::run(cmd),
     }
 }
 

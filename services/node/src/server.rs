@@ -18,6 +18,12 @@ use crate::state::{Node, NodeEnv};
 
 /// Opens the node's key, token and store as configured.
 pub async fn open_node(config: &Config) -> anyhow::Result<Node> {
+    if config.path(crate::commands::backup::RESTORE_MARKER).exists() {
+        anyhow::bail!(
+            "{} 中的恢复未完成；请重新执行 quanze restore / an interrupted restore left this directory: run quanze restore again",
+            config.data_dir.display()
+        );
+    }
     let store = Store::open(&config.database())
         .await
         .with_context(|| format!("无法打开数据库 / cannot open database {}", redact(&config.database())))?;
@@ -97,7 +103,7 @@ pub async fn run(
     // connection is closed after the header deadline too), `first_request_timeout` bounds the
     // protocol detection of HTTP/2, and the body's deadline is the router's (`api/limits.rs`).
     let nodelay = axum_server::accept::NoDelayAcceptor::new();
-    let mut server = axum_server::from_tcp_rustls(listener, tls)?
+    let mut server = axum_server::from_tcp_rustls(listener, tls.clone())?
         .map(|tls| {
             tls.handshake_timeout(limits.handshake_timeout)
                 .acceptor(crate::connections::CappedAcceptor::new(limits.max_connections, nodelay))
@@ -121,12 +127,21 @@ pub async fn run(
             tracing::info!(parent = %division, %url, "syncing with parent");
             Some(crate::federation::sync::start(node.clone(), client, division))
         }
-        None => None,
+        None => {
+            if node.own_log_unconfirmed() {
+                // No parent holds our log: the backup is the latest copy there is.
+                tracing::warn!("restored root node: no parent to confirm its own log against; writes resume");
+                node.confirm_own_log().await?;
+            }
+            None
+        }
     };
     let audit = crate::api::audit::start_refresher(node.clone());
+    let watch = tokio::spawn(watch_certificate(tls.clone(), config.path(CERT_FILE), config.path(CERT_KEY_FILE)));
     shutdown.await;
     tracing::info!("shutting down: draining connections");
     audit.abort();
+    watch.abort();
     if let Some(tasks) = sync {
         tasks.stop();
     }
@@ -136,6 +151,38 @@ pub async fn run(
     node.store().close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Reloads the certificate when `tls/cert.pem` changes (`quanze tls renew`) or on SIGHUP: new
+/// connections get the new certificate, open ones keep theirs; no restart.
+async fn watch_certificate(tls: RustlsConfig, cert: std::path::PathBuf, key: std::path::PathBuf) {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut seen = modified(&cert);
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        let signalled = async {
+            match hangup.as_mut() {
+                Some(s) => s.recv().await.is_some(),
+                None => std::future::pending().await,
+            }
+        };
+        let forced = tokio::select! {
+            s = signalled => s,
+            () = tokio::time::sleep(Duration::from_secs(2)) => false,
+        };
+        let now = modified(&cert);
+        if !forced && now == seen {
+            continue;
+        }
+        match tls.reload_from_pem_file(&cert, &key).await {
+            Ok(()) => {
+                seen = now;
+                tracing::info!("TLS certificate reloaded");
+            }
+            // A half-written pair is tried again at the next look.
+            Err(e) => tracing::warn!(error = %e, "cannot reload the TLS certificate"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or ctrl-c.

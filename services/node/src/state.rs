@@ -71,6 +71,9 @@ struct NodeInner {
     counters: Counters,
     /// Signs entries' times and tells today's date.
     clock: Clock,
+    /// Restored from a backup and not yet caught up with our own log at the parent: signing
+    /// now could fork our log (the parent may hold later entries of ours).
+    own_log_unconfirmed: std::sync::atomic::AtomicBool,
 }
 
 /// Why a write failed.
@@ -80,6 +83,11 @@ pub enum WriteError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// A restored node that has not yet fetched its own newer entries from its parent.
+    #[error(
+        "节点从备份恢复后尚未与上级核对本节点日志，暂不接受写入 / restored from a backup: own log not yet confirmed with the parent"
+    )]
+    OwnLogUnconfirmed,
 }
 
 /// Where the node runs: set once when it is served (absent in offline tools).
@@ -119,6 +127,7 @@ impl Node {
         operator_token: Option<String>,
     ) -> Result<Node, StoreError> {
         let head = store.head(&division).await?;
+        let unconfirmed = store.restored_unconfirmed().await?;
         Ok(Node {
             inner: Arc::new(NodeInner {
                 division,
@@ -136,6 +145,7 @@ impl Node {
                 closing: std::sync::atomic::AtomicBool::new(false),
                 counters: Counters::default(),
                 clock: crate::clock::process_clock(),
+                own_log_unconfirmed: std::sync::atomic::AtomicBool::new(unconfirmed),
             }),
         })
     }
@@ -301,6 +311,9 @@ impl Node {
     }
 
     async fn write_locked(&self, writer: &mut Writer, ops: Vec<Op>) -> Result<VerifiedEntry, WriteError> {
+        if self.own_log_unconfirmed() {
+            return Err(WriteError::OwnLogUnconfirmed);
+        }
         let n_ops = ops.len() as u64;
         let entry = sign_entry(&writer.key, &self.inner.division, writer.head.as_ref(), self.inner.clock.now(), ops)?;
         match self.inner.store.append(std::slice::from_ref(&entry)).await {
@@ -426,6 +439,18 @@ impl Node {
         let own = (self.inner.division.clone(), writer.key.public());
         let fallback = move |origin: &DivisionCode, _seq: u64| (origin == &own.0).then_some(own.1);
         self.inner.store.rebuild(&fallback).await
+    }
+
+    /// Restored from a backup, our own log not yet checked against the parent's copy.
+    pub fn own_log_unconfirmed(&self) -> bool {
+        self.inner.own_log_unconfirmed.load(Ordering::SeqCst)
+    }
+
+    /// Our own log is complete (caught up with the parent, or no parent holds it): writes resume.
+    pub async fn confirm_own_log(&self) -> Result<(), StoreError> {
+        self.inner.store.confirm_restored().await?;
+        self.inner.own_log_unconfirmed.store(false, Ordering::SeqCst);
+        Ok(())
     }
 
     /// The current head of this node's own log.

@@ -9,6 +9,7 @@
 //! SQLite-only behaviour lives in `postgres.rs` / `sqlite.rs` and is limited to connecting.
 //! The store applies the domain rules (`quanze_domain::apply_item_op`); it never decides them.
 
+pub mod backup;
 mod postgres;
 mod sqlite;
 mod types;
@@ -533,6 +534,36 @@ impl Store {
     /// New password hash; clears failures and lock, ends sessions. False when unknown.
     pub async fn set_password(&self, login: &str, password_hash: &str) -> Result<bool, StoreError> {
         on_backend!(self, set_password(login, password_hash))
+    }
+
+    /// Reads one consistent snapshot of the entries and node-local tables into `sink`, while
+    /// the node may go on writing (see `backup.rs`).
+    pub async fn backup_read(
+        &self,
+        sink: &mut (dyn FnMut(backup::BackupRecord) -> Result<(), StoreError> + Send),
+    ) -> Result<backup::BackupSummary, StoreError> {
+        on_backend!(self, backup_read(sink))
+    }
+
+    /// Restores a backup into this empty store in one transaction, re-verifying every entry
+    /// (keys from the enrolments, the trust root, else `fallback`) and rebuilding the
+    /// projections; marks the node's own log unconfirmed. On any error nothing is written.
+    pub async fn restore(
+        &self,
+        records: &mut (dyn Iterator<Item = Result<backup::BackupRecord, StoreError>> + Send),
+        fallback: &(dyn Fn(&DivisionCode, u64) -> Option<PublicKey> + Sync),
+    ) -> Result<u64, StoreError> {
+        on_backend!(self, restore(records, fallback))
+    }
+
+    /// Whether a restored node has yet to confirm its own log against its parent.
+    pub async fn restored_unconfirmed(&self) -> Result<bool, StoreError> {
+        on_backend!(self, restored_unconfirmed())
+    }
+
+    /// Clears the restored mark: the node's own log is complete.
+    pub async fn confirm_restored(&self) -> Result<(), StoreError> {
+        on_backend!(self, confirm_restored())
     }
 
     /// Closes the pool, waiting for connections to finish (checkpoints the SQLite WAL).

@@ -38,6 +38,17 @@ async fn begin_write(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, D
 /// How `item_facts` (audit_queries.rs) orders the versions it aggregates: PostgreSQL 15 sorts every group again for an aggregate `ORDER BY`; a sorted subquery avoids it.
 const AGGREGATE_FROM_SORTED_ROWS: bool = true;
 
+/// How a backup opens its snapshot: one consistent view for the whole read.
+const SNAPSHOT_BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/// Restored accounts keep their ids (sessions and tokens refer to them; ids are never reused).
+const IDENTITY_OVERRIDE: &str = " OVERRIDING SYSTEM VALUE";
+
+/// After inserting explicit ids, the identity sequence must move past them.
+const AFTER_RESTORE: &[&str] = &[
+    "SELECT setval(pg_get_serial_sequence('accounts', 'id'), COALESCE((SELECT MAX(id) FROM accounts), 0) + 1, false)",
+];
+
 include!("queries.rs");
 include!("fed_queries.rs");
 include!("recon_queries.rs");
@@ -47,3 +58,4 @@ include!("audit_queries.rs");
 include!("audit_cache_queries.rs");
 include!("account_queries.rs");
 include!("checkpoint_queries.rs");
+include!("backup_queries.rs");

@@ -288,13 +288,21 @@ fn stored_entry(r: &<Db as sqlx::Database>::Row) -> Result<StoredEntry, StoreErr
 /// Returns the number of entries replayed.
 pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u64) -> Option<PublicKey> + Sync)) -> Result<u64, StoreError> {
     let mut tx = begin_write(pool).await?;
-    sqlx::query("DELETE FROM items").execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM heads").execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM enrolments").execute(&mut *tx).await?;
-    clear_recon_projections(&mut tx).await?;
-    clear_grant_projections(&mut tx).await?;
-    clear_audit_projections(&mut tx).await?;
-    clear_request_projections(&mut tx).await?;
+    let replayed = replay_all(&mut tx, fallback).await?;
+    tx.commit().await?;
+    Ok(replayed)
+}
+
+/// The body of `rebuild`, inside the caller's transaction (a restore replays the entries it has
+/// just inserted in the same transaction, so nothing unverified is ever committed).
+async fn replay_all(tx: &mut Tx, fallback: &(dyn Fn(&DivisionCode, u64) -> Option<PublicKey> + Sync)) -> Result<u64, StoreError> {
+    sqlx::query("DELETE FROM items").execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM heads").execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM enrolments").execute(&mut **tx).await?;
+    clear_recon_projections(tx).await?;
+    clear_grant_projections(tx).await?;
+    clear_audit_projections(tx).await?;
+    clear_request_projections(tx).await?;
     let mut heads: HashMap<String, ChainHead> = HashMap::new();
     let mut offset = 0i64;
     let mut replayed = 0u64;
@@ -305,7 +313,7 @@ pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u
              origin, seq LIMIT 1000 OFFSET $1",
         )
         .bind(offset)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
         if rows.is_empty() {
             break;
@@ -315,19 +323,18 @@ pub(crate) async fn rebuild(pool: &Pool<Db>, fallback: &(dyn Fn(&DivisionCode, u
             let stored = stored_entry(row)?;
             let origin = DivisionCode::parse(&stored.origin).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             // A held entry was valid when it was accepted: a later revocation does not undo it.
-            let key = match held_key_in(&mut tx, origin.as_str(), stored.seq).await? {
+            let key = match held_key_in(tx, origin.as_str(), stored.seq).await? {
                 Some(k) => Some(k),
                 None => fallback(&origin, stored.seq),
             };
             let key = key.ok_or_else(|| StoreError::Corrupt(format!("no key for entry {origin}#{}", stored.seq)))?;
             let entry = verify_next(&origin, &key, heads.get(&stored.origin), stored.entry)
                 .map_err(|e| StoreError::Corrupt(format!("entry {origin}#{}: {e}", stored.seq)))?;
-            apply(&mut tx, &entry).await?;
+            apply(tx, &entry).await?;
             heads.insert(stored.origin, entry.head());
             replayed += 1;
         }
     }
-    tx.commit().await?;
     Ok(replayed)
 }
 

@@ -49,6 +49,16 @@ async fn begin_write(pool: &sqlx::SqlitePool) -> Result<sqlx::Transaction<'stati
 /// How `item_facts` (audit_queries.rs) orders the versions it aggregates: SQLite groups `item_versions` in the order of its key, (node, code, seq), with no subquery.
 const AGGREGATE_FROM_SORTED_ROWS: bool = false;
 
+/// How a backup opens its snapshot: a deferred read transaction on the WAL database sees one
+/// snapshot from its first read on, while the node goes on writing.
+const SNAPSHOT_BEGIN: &str = "BEGIN";
+
+/// SQLite keeps explicit ids with no clause; AUTOINCREMENT moves past the largest inserted id.
+const IDENTITY_OVERRIDE: &str = "";
+
+/// Nothing to reset after a restore (see `IDENTITY_OVERRIDE`).
+const AFTER_RESTORE: &[&str] = &[];
+
 include!("queries.rs");
 include!("fed_queries.rs");
 include!("recon_queries.rs");
@@ -58,3 +68,4 @@ include!("audit_queries.rs");
 include!("audit_cache_queries.rs");
 include!("account_queries.rs");
 include!("checkpoint_queries.rs");
+include!("backup_queries.rs");

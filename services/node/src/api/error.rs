@@ -170,6 +170,11 @@ impl From<WriteError> for ApiError {
                 "PAYLOAD_TOO_LARGE",
                 format!("条目 {n} 字节超过上限 / entry too large"),
             ),
+            WriteError::OwnLogUnconfirmed => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "OWN_LOG_UNCONFIRMED",
+                WriteError::OwnLogUnconfirmed.to_string(),
+            ),
             other => ApiError::internal(other),
         }
     }

@@ -166,15 +166,37 @@ pub async fn push(
     Ok(Json(PushResponse { deliveries }))
 }
 
-/// `GET /api/v1/fed/recover?origin=&after=&limit=` with `Authorization: Bearer <invite token>`:
-/// a child that lost its disk fetches its own log (or an ancestor's) back. The invite must be one
-/// this node issued for that child, already used to enrol it and not expired; other origins
+/// `GET /api/v1/fed/recover?origin=&after=&limit=`: a child that lost its disk fetches its own
+/// log (or an ancestor's) back. Either with `Authorization: Bearer <invite token>` (the invite
+/// must be one this node issued for that child, already used to enrol it and not expired), or,
+/// for a child restored from a backup that still holds its key, with a statement signed by the
+/// child's current key (`x-quanze-node-signature`, see `federation::catch_up`). Other origins
 /// (siblings, other subtrees) are never served here.
 pub async fn recover(
     State(node): State<Node>,
     headers: axum::http::HeaderMap,
     QueryParams(q): QueryParams<super::log::LogQuery>,
 ) -> Result<axum::response::Response, ApiError> {
+    let origin =
+        DivisionCode::parse(q.origin.as_deref().unwrap_or_default()).map_err(|e| ApiError::bad_query(e.to_string()))?;
+    let child = match headers.get(crate::federation::wire::NODE_SIGNATURE_HEADER) {
+        Some(value) => signed_by_child(&node, value, &origin, q.after.unwrap_or(0)).await?,
+        None => invited_child(&node, &headers).await?,
+    };
+    if origin.as_str() != child && !node.division().is_within(&origin) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "OUT_OF_SCOPE",
+            format!(
+                "恢复只取回本节点或其上级的日志，不含 {origin} / recovery serves only the child's own and its ancestors' logs"
+            ),
+        ));
+    }
+    Ok(super::log::show(State(node), QueryParams(q)).await?.into_response())
+}
+
+/// The child named by the used, unexpired invite in the bearer token.
+async fn invited_child(node: &Node, headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
     let refused = || {
         ApiError::new(
             StatusCode::FORBIDDEN,
@@ -192,18 +214,41 @@ pub async fn recover(
     if invite.used_at.is_none() || expired {
         return Err(refused());
     }
-    let origin =
-        DivisionCode::parse(q.origin.as_deref().unwrap_or_default()).map_err(|e| ApiError::bad_query(e.to_string()))?;
-    if origin.as_str() != invite.division && !node.division().is_within(&origin) {
-        return Err(ApiError::new(
+    Ok(invite.division)
+}
+
+/// The descendant whose current key signed this read-back request, within the time window.
+async fn signed_by_child(
+    node: &Node,
+    value: &axum::http::HeaderValue,
+    origin: &DivisionCode,
+    after: u64,
+) -> Result<String, ApiError> {
+    let refused = |why: &str| {
+        ApiError::new(
             StatusCode::FORBIDDEN,
-            "OUT_OF_SCOPE",
-            format!(
-                "恢复只取回本节点或其上级的日志，不含 {origin} / recovery serves only the child's own and its ancestors' logs"
-            ),
-        ));
+            "NODE_SIGNATURE_INVALID",
+            format!("节点签名无效：{why} / the node signature does not check: {why}"),
+        )
+    };
+    let parts: Vec<&str> = value.to_str().unwrap_or_default().split(' ').collect();
+    let [division, unix, sig] = parts.as_slice() else { return Err(refused("格式 / format")) };
+    let division = DivisionCode::parse(division).map_err(|_| refused("行政区划代码 / division"))?;
+    let unix: i64 = unix.parse().map_err(|_| refused("时间 / time"))?;
+    if (Utc::now().timestamp() - unix).abs() > crate::federation::wire::NODE_SIGNATURE_WINDOW_SECS {
+        return Err(refused("已过期 / expired"));
     }
-    Ok(super::log::show(State(node), QueryParams(q)).await?.into_response())
+    if !division.is_within(node.division()) || &division == node.division() {
+        return Err(refused("不是本节点的下级 / not a descendant"));
+    }
+    let quanze_store::KeyLookup::Key(key) = node.store().key_for(&division, u64::MAX >> 12).await? else {
+        return Err(refused("未登记 / not enrolled"));
+    };
+    let statement = crate::federation::wire::recover_statement(division.as_str(), origin.as_str(), after, unix);
+    if !key.verify_statement(statement.as_bytes(), sig) {
+        return Err(refused("签名 / signature"));
+    }
+    Ok(division.to_string())
 }
 
 /// `POST /api/v1/fed/enroll`: a child presents an invite token and its public key; this node

@@ -44,6 +44,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Recon { items, nodes, dir } => return crate::commands::bench_recon::run(items, nodes, dir).await,
         BenchCommand::Audit(args) => return crate::commands::bench_audit::run(args).await,
         BenchCommand::Checkpoint(args) => return crate::commands::bench_checkpoint::run(args).await,
+        BenchCommand::Backup(args) => return crate::commands::bench_backup::run(args).await,
         BenchCommand::Grants { items, queries, concurrency, dir } => {
             return crate::commands::bench_grants::run(items, queries, concurrency, dir).await;
         }

@@ -3,9 +3,11 @@
 //! the data directory itself.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod bench_audit;
 pub mod bench_checkpoint;
+pub mod bench_backup;
 pub mod bench_fed;
 pub mod bench_grants;
 pub mod bench_load;
@@ -20,6 +22,7 @@ pub mod items;
 pub mod log;
 pub mod recon;
 pub mod seals;
+pub mod tls;
 pub mod users;
 
 use crate::cli::NodeArgs;

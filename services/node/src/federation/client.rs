@@ -147,6 +147,31 @@ impl ParentClient {
     }
 }
 
+impl ParentClient {
+    /// Our own log (or an ancestor's) after `after`, authenticated by a statement signed with
+    /// our node key (`signature_header`: see `wire::NODE_SIGNATURE_HEADER`): a restored node
+    /// reads back what it wrote after its backup.
+    pub async fn own_log(
+        &self,
+        origin: &str,
+        after: u64,
+        signature_header: &str,
+    ) -> Result<Vec<SignedEntryWire>, CallError> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            entries: Vec<SignedEntryWire>,
+        }
+        let query = [("origin", origin.to_string()), ("after", after.to_string()), ("limit", "1000".into())];
+        let rb = self
+            .http
+            .get(format!("{}/api/v1/fed/recover", self.base))
+            .query(&query)
+            .header(super::wire::NODE_SIGNATURE_HEADER, signature_header);
+        let page: Page = Self::finish(rb.send().await).await?;
+        Ok(page.entries)
+    }
+}
+
 /// An error with its causes, on one line (reqwest hides the useful part in `source()`).
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();

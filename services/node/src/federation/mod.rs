@@ -7,11 +7,13 @@
 //! * `client.rs` — the HTTPS client that pins the parent's certificate.
 //! * `status.rs` — the report behind `quanze status`.
 //! * `checkpoints.rs` — cosigned checkpoints: the child's cosign and relay calls, their bodies.
+//! * `catch_up.rs` — a node restored from a backup fetches its own newer entries first.
 //!
 //! The parent's side is `api/fed.rs`. Verification and application of what arrives is
 //! `Node::ingest` → the store; nothing here trusts a peer's word for anything it can check.
 
 pub mod checkpoints;
+pub mod catch_up;
 pub mod client;
 pub mod invite;
 pub mod status;

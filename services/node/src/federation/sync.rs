@@ -305,6 +305,13 @@ async fn push_loop(node: Node, parent: ParentClient, parent_division: DivisionCo
     let mut changes = node.subscribe();
     let mut delays = backoff();
     loop {
+        if node.own_log_unconfirmed()
+            && let Err(e) = super::catch_up::catch_up(&node, &parent, &parent_division).await
+        {
+            record_error(&node, "catch-up", &e);
+            tokio::time::sleep(if e.is_transient() { delays.next().unwrap_or(MAX_BACKOFF) } else { MAX_BACKOFF }).await;
+            continue;
+        }
         match push_round(&node, &parent, &parent_division).await {
             Ok(true) => {
                 delays = backoff();

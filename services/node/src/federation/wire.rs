@@ -98,3 +98,15 @@ pub struct PushRequest {
 pub struct PushResponse {
     pub deliveries: Vec<quanze_store::Delivery>,
 }
+
+/// The header a child sends to read back its own log (or an ancestor's) from its parent after a
+/// restore, instead of an invite token: `{division} {unix seconds} {signature}`.
+pub const NODE_SIGNATURE_HEADER: &str = "x-quanze-node-signature";
+
+/// How long a signed read-back request stays valid, either side of the parent's clock.
+pub const NODE_SIGNATURE_WINDOW_SECS: i64 = 300;
+
+/// The statement a child signs with its node key to read `origin` after `after` from its parent.
+pub fn recover_statement(division: &str, origin: &str, after: u64, unix: i64) -> String {
+    format!("quanze-recover\n{division}\n{origin}\n{after}\n{unix}")
+}
