@@ -39,6 +39,13 @@ pub const LOCAL_TABLES: &[(&str, &[&str])] = &[
     ),
     ("sessions", &["token_hash", "account", "created_at", "expires_at"]),
     ("api_tokens", &["token_hash", "account", "label", "created_at", "revoked_at"]),
+    // Cosigned checkpoints are evidence a parent signed, not derivable from the entries; the
+    // cosign heads are this node's compare-and-set points for its children's next checkpoints.
+    (
+        "checkpoints",
+        &["origin", "size", "root", "at", "signature", "cosigner", "cosignature", "stored_at"],
+    ),
+    ("cosign_heads", &["origin", "size", "root"]),
 ];
 
 /// Tables `rebuild` recreates from the entries (projections and caches): never in a backup.
@@ -61,6 +68,9 @@ pub const REBUILT_TABLES: &[&str] = &[
     "audit_findings",
     "audit_units",
     "audit_checkpoint",
+    // The Merkle subtree cache is refilled from the entries at the next checkpoint.
+    "merkle_nodes",
+    "merkle_sizes",
     "requests",
     "request_steps",
     "request_attachments",
