@@ -31,7 +31,7 @@ pub enum Access {
 const OFFICE: &[Role] = &[Role::Establishment];
 
 /// Exact paths open to everyone, whatever the method (other methods get 405 from the router).
-const OPEN_PATHS: [&str; 8] = [
+const OPEN_PATHS: [&str; 9] = [
     "/healthz",
     "/metrics",
     "/api/v1/fed/enroll",
@@ -40,6 +40,7 @@ const OPEN_PATHS: [&str; 8] = [
     "/api/v1/fed/heads",
     "/api/v1/fed/recover",
     "/api/v1/auth/login",
+    "/openapi.json",
 ];
 
 /// Path trees open to everyone: the public list (no login) and the console's sign-in page,
@@ -164,6 +165,7 @@ mod tests {
             (Method::POST, "/api/v1/fed/key/rotate", Access::Operator),
             (Method::POST, "/api/v1/import", Access::Operator),
             (Method::POST, "/api/v1/some/new/route", Access::Operator),
+            (Method::GET, "/openapi.json", Access::Open),
         ];
         for (method, path, want) in cases {
             assert_eq!(classify(method, path), *want, "{method} {path}");
