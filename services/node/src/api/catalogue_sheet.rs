@@ -168,7 +168,7 @@ fn is_workbook(bytes: &[u8]) -> bool {
 /// `POST /catalogue/publications/sheet?doc_no=&title=[&published=&effective=&tiers=&window_days=
 /// &window_unit=&format=csv|xlsx|xls]`: the body is the change sheet's bytes (format told by
 /// content when not given).
-#[utoipa::path(post, path = "/catalogue/publications/sheet", tag = "catalogue", params(("doc_no" = String, Query, description = "文号 / document number"), ("title" = String, Query), ("published" = Option<String>, Query, description = "YYYY-MM-DD"), ("effective" = Option<String>, Query, description = "YYYY-MM-DD"), ("tiers" = Option<String>, Query, description = "Tier names, comma-separated"), ("window_days" = Option<u32>, Query), ("window_unit" = Option<String>, Query, description = "working or calendar"), ("format" = Option<String>, Query, description = "csv, xlsx or xls; default: told by content")), request_body(content((String = "text/csv"), (Vec<u8> = "application/octet-stream")), description = "The change sheet: CSV, .xlsx or .xls"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/catalogue/publications/sheet", tag = "catalogue", params(("doc_no" = String, Query, description = "文号 / document number"), ("title" = String, Query), ("published" = Option<String>, Query, description = "YYYY-MM-DD"), ("effective" = Option<String>, Query, description = "YYYY-MM-DD"), ("tiers" = Option<String>, Query, description = "Tier names, comma-separated"), ("window_days" = Option<u32>, Query), ("window_unit" = Option<String>, Query, description = "working or calendar"), ("format" = Option<String>, Query, description = "csv, xlsx or xls; default: told by content")), request_body(content((String = "text/csv"), (Vec<u8> = "application/octet-stream")), description = "The change sheet: CSV, .xlsx or .xls"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn sheet(
     State(node): State<Node>,
     QueryParams(pairs): QueryParams<Vec<(String, String)>>,
@@ -192,7 +192,7 @@ async fn sheet(
 }
 
 /// `POST /catalogue/publications/lines`: the header fields and `lines`, one 取消 or 下放 a line.
-#[utoipa::path(post, path = "/catalogue/publications/lines", tag = "catalogue", request_body = Header, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/catalogue/publications/lines", tag = "catalogue", request_body = Header, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn lines(State(node): State<Node>, JsonBody(header): JsonBody<Header>) -> Result<Response, ApiError> {
     let publication = header.publication(node.tier(), node.today(), Vec::new())?;
     let changes = parse_lines(&header.lines).map_err(refused)?;

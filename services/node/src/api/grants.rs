@@ -134,7 +134,7 @@ async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) 
 }
 
 /// `POST /grants`: one `grant.issue` entry.
-#[utoipa::path(post, path = "/grants", tag = "grants", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/grants", tag = "grants", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub(super) async fn issue(
     State(node): State<Node>,
     JsonBody(batch): JsonBody<GrantBatch>,
@@ -194,7 +194,7 @@ struct AcceptBody {
 }
 
 /// `POST /grants/{ref}/accept`: the grantee takes the batch over.
-#[utoipa::path(post, path = "/grants/{reference}/accept", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = AcceptBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/grants/{reference}/accept", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = AcceptBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn accept(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -221,7 +221,7 @@ struct RevokeBody {
 }
 
 /// `POST /grants/{ref}/revoke`: the grantor takes back the batch or some items.
-#[utoipa::path(post, path = "/grants/{reference}/revoke", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = RevokeBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/grants/{reference}/revoke", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = RevokeBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn revoke(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -236,7 +236,7 @@ async fn revoke(
 }
 
 /// `POST /grants/{ref}/extend`: the grantor extends the training period.
-#[utoipa::path(post, path = "/grants/{reference}/extend", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/grants/{reference}/extend", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn extend(
     State(node): State<Node>,
     Path(reference): Path<String>,

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use quanze_domain::import::{ImportFormat, items_to_csv, items_to_json, items_to_xlsx, parse_items};
 use quanze_domain::{Category, ItemPatch, ItemStatus, Op, PowerItem, RowError, apply_item_op};
 use quanze_ledger::VerifiedEntry;
-use quanze_store::ItemFilter;
+use quanze_store::{ItemFilter, ItemRow};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -65,7 +65,7 @@ impl ListQuery {
     }
 }
 
-#[utoipa::path(get, path = "/items", tag = "items", params(ListQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/items", tag = "items", params(ListQuery), responses((status = 200, description = "One page of the list", body = quanze_store::Page<ItemRow>)))]
 pub async fn list(
     State(node): State<Node>,
     QueryParams(q): QueryParams<ListQuery>,
@@ -74,7 +74,7 @@ pub async fn list(
     Ok(Json(node.store().items(node.division(), &filter).await?))
 }
 
-#[utoipa::path(get, path = "/items/{code}", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/items/{code}", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), responses((status = 200, description = "The item", body = ItemRow)))]
 pub async fn show(State(node): State<Node>, Path(code): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let row = node.store().item(node.division(), &code).await?;
     row.map(Json).ok_or_else(|| ApiError::not_found(format!("事项 {code} / item {code}")))
@@ -88,7 +88,7 @@ pub(super) fn written(entry: &VerifiedEntry, extra: serde_json::Value) -> serde_
     out
 }
 
-#[utoipa::path(post, path = "/items", tag = "items", request_body = PowerItem, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/items", tag = "items", request_body = PowerItem, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn create(State(node): State<Node>, JsonBody(item): JsonBody<PowerItem>) -> Result<Response, ApiError> {
     let op = Op::add(item);
     // Check before signing so the answer lists every field error; the store checks again.
@@ -104,7 +104,7 @@ pub async fn create(State(node): State<Node>, JsonBody(item): JsonBody<PowerItem
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "item": item, "warnings": warnings })))).into_response())
 }
 
-#[utoipa::path(patch, path = "/items/{code}", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), request_body = ItemPatch, responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(patch, path = "/items/{code}", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), request_body = ItemPatch, responses((status = 200, description = "Signed and appended: the entry and the item", body = super::openapi::WrittenSchema)))]
 pub async fn update(
     State(node): State<Node>,
     Path(code): Path<String>,
@@ -123,7 +123,7 @@ pub struct CancelBody {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/items/{code}/cancel", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), request_body = CancelBody, responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(post, path = "/items/{code}/cancel", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), request_body = CancelBody, responses((status = 200, description = "Signed and appended: the entry and the item", body = super::openapi::WrittenSchema)))]
 pub async fn cancel(
     State(node): State<Node>,
     Path(code): Path<String>,
@@ -152,7 +152,7 @@ fn format_of(q: &FormatQuery) -> Result<ImportFormat, ApiError> {
 
 /// Imports a whole file as one entry: every row passes, or nothing is written and every bad
 /// row is named.
-#[utoipa::path(post, path = "/import", tag = "items", params(FormatQuery), request_body(content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/octet-stream")), description = "The whole file: JSON, CSV, .xlsx or .xls"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/import", tag = "items", params(FormatQuery), request_body(content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/octet-stream")), description = "The whole file: JSON, CSV, .xlsx or .xls"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn import(
     State(node): State<Node>,
     QueryParams(q): QueryParams<FormatQuery>,
@@ -198,7 +198,7 @@ pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocume
 
 /// The whole list (every status) as CSV, JSON or an .xlsx workbook (a download named
 /// `<division>-权责清单.xlsx`), ordered by code.
-#[utoipa::path(get, path = "/export", tag = "items", params(FormatQuery), responses((status = 200, description = "The whole list", content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
+#[utoipa::path(get, path = "/export", tag = "items", params(FormatQuery), responses((status = 200, description = "The whole list", content((Vec<PowerItem> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn export(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>) -> Result<Response, ApiError> {
     let format = format_of(&q)?;
     if format == ImportFormat::Xls {

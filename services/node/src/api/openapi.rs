@@ -163,3 +163,22 @@ pub struct ChainHeadSchema {
     /// SHA-256 of the entry, hex.
     pub hash: String,
 }
+
+/// The answer of a write: the signed entry it appended, and what the route adds (the item, the
+/// request, the seal, …).
+#[derive(Debug, ToSchema)]
+#[schema(as = Written)]
+pub struct WrittenSchema {
+    pub entry: EntryRefSchema,
+}
+
+/// An entry of a log, by origin, seq and hash (`quanze_ledger::EntryRef`).
+#[derive(Debug, ToSchema)]
+#[schema(as = EntryRef)]
+pub struct EntryRefSchema {
+    /// The log's division code.
+    pub origin: String,
+    pub seq: u64,
+    /// SHA-256 of the entry's bytes, hex.
+    pub hash: String,
+}

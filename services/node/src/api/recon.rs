@@ -93,7 +93,7 @@ pub fn summary(p: &PublicationRow) -> serde_json::Value {
 }
 
 /// `POST /catalogue/publications`: one `catalogue.publish` entry.
-#[utoipa::path(post, path = "/catalogue/publications", tag = "catalogue", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/catalogue/publications", tag = "catalogue", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn publish(State(node): State<Node>, JsonBody(publication): JsonBody<Publication>) -> Result<Response, ApiError> {
     publish_publication(&node, publication).await
 }
@@ -210,7 +210,7 @@ fn full_patch(target: &PowerItem) -> ItemPatch {
 
 /// `POST /recon/{ref}/adopt`: one entry with the item ops that bring the list in line and the
 /// `recon.adopt` that records it.
-#[utoipa::path(post, path = "/recon/{reference}/adopt", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body(content = Option<AdoptBody>, description = "Empty: adopt every unresolved code"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/recon/{reference}/adopt", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body(content = Option<AdoptBody>, description = "Empty: adopt every unresolved code"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn adopt(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -283,7 +283,7 @@ struct DeviateBody {
 }
 
 /// `POST /recon/{ref}/deviate`: the list keeps differing for `codes`, with reason and basis.
-#[utoipa::path(post, path = "/recon/{reference}/deviate", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = DeviateBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/recon/{reference}/deviate", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = DeviateBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn deviate(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -302,7 +302,7 @@ struct ReasonBody {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/recon/{reference}/not-applicable", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = ReasonBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/recon/{reference}/not-applicable", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = ReasonBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn not_applicable(
     State(node): State<Node>,
     Path(reference): Path<String>,

@@ -133,7 +133,7 @@ enum CarveBody {
 }
 
 /// `POST /seals`: carve one seal, or many in one entry.
-#[utoipa::path(post, path = "/seals", tag = "seals", request_body = CarveBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/seals", tag = "seals", request_body = CarveBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn carve(State(node): State<Node>, JsonBody(body): JsonBody<CarveBody>) -> Result<Response, ApiError> {
     let inputs = match body {
         CarveBody::Many { seals } => seals,
@@ -281,7 +281,7 @@ async fn respond(node: &Node, op: Op, s: &SealStatus) -> Result<Response, ApiErr
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "seal": seal_summary(&now) })))).into_response())
 }
 
-#[utoipa::path(post, path = "/seals/{id}/deliver", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/seals/{id}/deliver", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn deliver(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -290,7 +290,7 @@ async fn deliver(
     step(node, id, body, |s, date, _| Op::SealDeliver { seal: s.seal.id.clone(), date }).await
 }
 
-#[utoipa::path(post, path = "/seals/{id}/recall", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/seals/{id}/recall", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn recall(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -299,7 +299,7 @@ async fn recall(
     step(node, id, body, |s, date, reason| Op::SealRecall { seal: s.seal.id.clone(), date, reason }).await
 }
 
-#[utoipa::path(post, path = "/seals/{id}/archive", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/seals/{id}/archive", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn archive(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -309,7 +309,7 @@ async fn archive(
 }
 
 /// `POST /seals/{id}/activate`: the holder starts using a delivered seal.
-#[utoipa::path(post, path = "/seals/{id}/activate", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/seals/{id}/activate", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn activate(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -343,7 +343,7 @@ struct ReplaceBody {
 }
 
 /// `POST /seals/replace`: a new seal (e.g. the approval bureau's) takes over old ones.
-#[utoipa::path(post, path = "/seals/replace", tag = "seals", request_body = ReplaceBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = Object)))]
+#[utoipa::path(post, path = "/seals/replace", tag = "seals", request_body = ReplaceBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn replace(State(node): State<Node>, JsonBody(body): JsonBody<ReplaceBody>) -> Result<Response, ApiError> {
     for id in &body.replaces {
         own_seal(&node, id).await?;
