@@ -32,7 +32,7 @@ use crate::federation::wire::{
 use crate::state::{Node, Scope};
 
 /// `GET /api/v1/fed/heads`: every origin held, signed by this node.
-#[utoipa::path(get, path = "/fed/heads", tag = "federation", responses((status = 200, description = "OK", body = Object)), security(()))]
+#[utoipa::path(get, path = "/fed/heads", tag = "federation", responses((status = 200, description = "Every origin held, signed by this node", body = crate::federation::wire::SignedHeads)), security(()))]
 pub async fn heads(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let heads = node
         .store()
@@ -73,7 +73,7 @@ fn parse_after(text: &str) -> Result<HashMap<String, u64>, ApiError> {
 /// `GET /api/v1/fed/pull?after=origin:seq,…&wait=N`: entries of this node's and its ancestors'
 /// logs after the child's heads, ancestors first. Waits up to `wait` seconds (at most 30)
 /// for something new.
-#[utoipa::path(get, path = "/fed/pull", tag = "federation", params(PullQuery), responses((status = 200, description = "OK", body = Object)), security(()))]
+#[utoipa::path(get, path = "/fed/pull", tag = "federation", params(PullQuery), responses((status = 200, description = "Entries after the child's heads, ancestors first", body = PullResponse)), security(()))]
 pub async fn pull(
     State(node): State<Node>,
     QueryParams(q): QueryParams<PullQuery>,
@@ -134,7 +134,7 @@ async fn collect_downward(node: &Node, after: &HashMap<String, u64>) -> Result<(
 }
 
 /// `POST /api/v1/fed/push`: a child delivers its own and its descendants' logs.
-#[utoipa::path(post, path = "/fed/push", tag = "federation", request_body = Object, responses((status = 200, description = "OK", body = Object)), security(()))]
+#[utoipa::path(post, path = "/fed/push", tag = "federation", request_body = PushRequest, responses((status = 200, description = "OK", body = Object)), security(()))]
 pub async fn push(
     State(node): State<Node>,
     JsonBody(req): JsonBody<PushRequest>,
@@ -211,7 +211,7 @@ pub async fn recover(
 /// `POST /api/v1/fed/enroll`: a child presents an invite token and its public key; this node
 /// appends the `Enroll` entry. A division enrolled before (lost disk) continues after the last
 /// entry this node holds of it, under the new key.
-#[utoipa::path(post, path = "/fed/enroll", tag = "federation", request_body = Object, responses((status = 200, description = "OK", body = Object)), security(()))]
+#[utoipa::path(post, path = "/fed/enroll", tag = "federation", request_body = EnrollRequest, responses((status = 200, description = "OK", body = Object)), security(()))]
 pub async fn enroll(
     State(node): State<Node>,
     JsonBody(req): JsonBody<EnrollRequest>,

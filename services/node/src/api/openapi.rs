@@ -182,3 +182,16 @@ pub struct EntryRefSchema {
     /// SHA-256 of the entry's bytes, hex.
     pub hash: String,
 }
+
+/// An entry as it travels (`quanze_ledger::SignedEntryWire`): the signed bytes as a string,
+/// exactly as signed, the signature and, for readers, the hash.
+#[derive(Debug, ToSchema)]
+#[schema(as = SignedEntryWire)]
+pub struct SignedEntryWireSchema {
+    /// The entry's canonical JSON (RFC 8785), as a string.
+    pub body: String,
+    /// Ed25519 signature, 128 hex digits.
+    pub sig: String,
+    /// SHA-256 of `body`, hex; receivers recompute it.
+    pub hash: String,
+}
