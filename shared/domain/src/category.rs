@@ -164,6 +164,21 @@ impl<'de> Deserialize<'de> for Category {
     }
 }
 
+/// Described by its keys (what the API writes); a request may also use the Chinese labels.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Category {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("职权类别 / category: its key, or its Chinese label (行政许可, 许可, …) in a request"))
+            .enum_values(Some(Category::ALL.map(Category::key)))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Category {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

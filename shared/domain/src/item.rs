@@ -13,6 +13,7 @@ use crate::codes::{CodeWarning, ItemCode};
 
 /// One legal citation: the law (or regulation, rule, normative document) and the article.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Citation {
     /// Title without book-title marks, e.g. `中华人民共和国食品安全法`.
     pub law: String,
@@ -56,6 +57,7 @@ impl fmt::Display for Citation {
 
 /// Time limits in working days (办理时限): the legal limit and the node's promised limit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeLimit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_days: Option<u32>,
@@ -71,6 +73,7 @@ impl TimeLimit {
 
 /// One step of the handling flow (流程图).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlowStep {
     /// What happens, e.g. `受理`, `审查`, `决定`.
     pub step: String,
@@ -84,6 +87,7 @@ pub struct FlowStep {
 
 /// Whether an item is exercised by this node.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ItemStatus {
     #[default]
@@ -126,6 +130,7 @@ impl ItemStatus {
 
 /// One item of a power list or catalogue, with every element of DESIGN.md §2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PowerItem {
     /// 事项编码: basic code (`XK00123000`), implementation code, or a province's legacy code.
     pub code: String,
@@ -346,6 +351,7 @@ impl PowerItem {
 /// A change to some elements of an item (调整要素). Absent fields stay as they are; the code
 /// never changes (a new code is a new item).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -33,6 +33,7 @@ impl StoredEntry {
 
 /// One item of one node's list, with the entry that last changed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemRow {
     pub node: String,
     #[serde(flatten)]
@@ -59,6 +60,7 @@ pub struct ItemFilter {
 
 /// One page of a listing and the total number of matches.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub total: u64,
     pub offset: u64,
@@ -67,6 +69,7 @@ pub struct Page<T> {
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     Sqlite,

@@ -8,24 +8,27 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::NaiveDate;
 use quanze_domain::audit::{AuditReport, NodeFact, Scope, evaluate};
 use quanze_domain::import::table_to_xlsx;
 use serde::Deserialize;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, QueryParams};
 use crate::state::Node;
+use utoipa::IntoParams;
 
-pub fn routes() -> Router<Node> {
-    Router::new().route("/audit", get(audit))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(audit))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
     /// `510000`, `510500` or `tier:county`; default: this node's subtree.
@@ -113,6 +116,7 @@ pub fn parse_as_of(given: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     }
 }
 
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), responses((status = 200, description = "The audit", content((Object = "application/json"), (String = "text/csv"), (String = "text/html"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn audit(State(node): State<Node>, QueryParams(q): QueryParams<AuditQuery>) -> Result<Response, ApiError> {
     let scope = parse_scope(&node, q.scope.as_deref())?;
     let as_of = parse_as_of(q.as_of.as_deref())?;

@@ -9,22 +9,25 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, JsonBody};
 use crate::auth::password::{random_hex, token_digest, verify};
 use crate::auth::{LOCK_SECS, MAX_FAILED_LOGINS, Principal, SESSION_COOKIE, SESSION_SECS};
 use crate::state::Node;
+use utoipa::ToSchema;
 
-pub fn routes() -> Router<Node> {
-    Router::new().route("/auth/login", post(login)).route("/auth/logout", post(logout)).route("/auth/me", get(me))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(me))
 }
 
 /// The client's address (unspecified when the server was not set up to record it).
@@ -40,7 +43,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     login: String,
@@ -96,6 +99,7 @@ fn session_cookie(token: Option<&str>) -> HeaderValue {
 }
 
 /// `POST /auth/login {login, password}`: 200 with the caller and a session cookie.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in: the session cookie is set", body = Object)), security(()))]
 pub async fn login(
     State(node): State<Node>,
     ClientIp(ip): ClientIp,
@@ -150,6 +154,7 @@ pub async fn login(
 }
 
 /// `POST /auth/logout`: ends the session of the cookie sent (if any) and clears the cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(node): State<Node>, _caller: Principal, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(session) = crate::auth::middleware::session_cookie(&headers) {
         node.store().delete_session(&token_digest(session)).await?;
@@ -160,6 +165,7 @@ pub async fn logout(State(node): State<Node>, _caller: Principal, headers: Heade
 }
 
 /// `GET /auth/me`: the caller as the middleware resolved it.
+#[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, description = "The caller", body = Object)))]
 pub async fn me(caller: Principal) -> Json<Principal> {
     Json(caller)
 }

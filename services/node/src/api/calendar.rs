@@ -8,11 +8,10 @@
 //! check input before signing so a refusal writes nothing, and every write is one entry through
 //! `Node::write`. Must not touch the item, federation or reconciliation routes.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::NaiveDate;
 use quanze_domain::calendar::{Calendar, DayUnit, HolidayYear, Window};
 use quanze_domain::requests::filing_deadline;
@@ -22,17 +21,21 @@ use quanze_store::FilingRow;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, JsonBody, QueryParams};
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/calendar", get(years))
-        .route("/calendar/due", get(due))
-        .route("/calendar/workday", get(workday))
-        .route("/calendar/years", post(publish_year))
-        .route("/policy", get(show_policy).put(set_policy))
-        .route("/filings", get(list_requests).post(file_request))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(years))
+        .routes(routes!(due))
+        .routes(routes!(workday))
+        .routes(routes!(publish_year))
+        .routes(routes!(show_policy, set_policy))
+        .routes(routes!(list_requests, file_request))
 }
 
 /// `{"entry": {...}}` plus the fields of `extra`.
@@ -58,13 +61,15 @@ fn parse_date(value: &str, name: &str) -> Result<NaiveDate, ApiError> {
 }
 
 /// `GET /calendar`: every arrangement the node holds, by year.
+#[utoipa::path(get, path = "/calendar", tag = "calendar", responses((status = 200, description = "OK", body = Object)))]
 pub async fn years(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let calendar = node.store().calendar().await?;
     let years: Vec<&HolidayYear> = calendar.years().into_iter().filter_map(|y| calendar.year(y)).collect();
     Ok(Json(json!({ "years": years })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DueQuery {
     from: Option<String>,
     days: Option<String>,
@@ -73,6 +78,7 @@ pub struct DueQuery {
 
 /// `GET /calendar/due?from=D&days=N&unit=working|calendar`: the last day of the window counted
 /// from `from` (not counted itself); `unit` defaults to working days.
+#[utoipa::path(get, path = "/calendar/due", tag = "calendar", params(DueQuery), responses((status = 200, description = "OK", body = Object)))]
 pub async fn due(
     State(node): State<Node>,
     QueryParams(q): QueryParams<DueQuery>,
@@ -91,12 +97,14 @@ pub async fn due(
     Ok(Json(json!({ "from": from, "days": days, "unit": unit, "due": due })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorkdayQuery {
     date: Option<String>,
 }
 
 /// `GET /calendar/workday?date=D`.
+#[utoipa::path(get, path = "/calendar/workday", tag = "calendar", params(WorkdayQuery), responses((status = 200, description = "OK", body = Object)))]
 pub async fn workday(
     State(node): State<Node>,
     QueryParams(q): QueryParams<WorkdayQuery>,
@@ -110,6 +118,7 @@ pub async fn workday(
 /// `POST /calendar/years`: publishes one year's arrangement as a `calendar.year` entry. Only the
 /// root of trust may (the store refuses anyone else: 403). The arrangement is checked on its
 /// own and against the years already held before anything is signed.
+#[utoipa::path(post, path = "/calendar/years", tag = "calendar", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn publish_year(
     State(node): State<Node>,
     JsonBody(year): JsonBody<HolidayYear>,
@@ -124,12 +133,13 @@ pub async fn publish_year(
 }
 
 /// `GET /policy`: the node's window for adjustment filings (20 working days until set).
+#[utoipa::path(get, path = "/policy", tag = "calendar", responses((status = 200, description = "OK", body = Object)))]
 pub async fn show_policy(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let window = node.store().policy(node.division()).await?;
     Ok(Json(json!({ "request_window": window, "label": window.to_string() })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyBody {
     request_window: Window,
@@ -137,6 +147,7 @@ pub struct PolicyBody {
 
 /// `PUT /policy` with `{"request_window": {"days": 7, "unit": "calendar"}}`: a `node.policy`
 /// entry. Filings already made keep the window they were filed under.
+#[utoipa::path(put, path = "/policy", tag = "calendar", request_body = PolicyBody, responses((status = 200, description = "OK", body = Object)))]
 pub async fn set_policy(
     State(node): State<Node>,
     JsonBody(body): JsonBody<PolicyBody>,
@@ -149,7 +160,8 @@ pub async fn set_policy(
     Ok(Json(written(&entry, json!({ "request_window": window, "label": window.to_string() }))))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RequestsQuery {
     late: Option<bool>,
 }
@@ -177,6 +189,7 @@ fn filing_json(calendar: &Calendar, row: &FilingRow) -> (Value, Option<String>) 
 /// due date under the window in force when it was filed and how many working days late it came.
 /// A filing whose lateness is unknown (its years are not published) is listed whatever the
 /// filter, and the first such reason is repeated as the top-level `calendar_error`.
+#[utoipa::path(get, path = "/filings", tag = "calendar", params(RequestsQuery), responses((status = 200, description = "OK", body = Object)))]
 pub async fn list_requests(
     State(node): State<Node>,
     QueryParams(q): QueryParams<RequestsQuery>,
@@ -208,6 +221,7 @@ pub async fn list_requests(
 /// `POST /filings`: records a department's filing as a `request.file` entry dated today (by
 /// the node's clock). Answers the filing with its due date and lateness. A department clerk
 /// files for the own department only; the operator (the CLI) for any.
+#[utoipa::path(post, path = "/filings", tag = "calendar", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn file_request(
     State(node): State<Node>,
     caller: crate::auth::Principal,

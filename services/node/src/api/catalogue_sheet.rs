@@ -10,11 +10,9 @@
 //! nothing is written. The entry is written by `recon::publish_publication`, the one publish
 //! path; the store re-checks every rule. Never writes SQL, never decides a catalogue rule.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
 use chrono::NaiveDate;
 use quanze_domain::calendar::DayUnit;
 use quanze_domain::import::{parse_catalogue_csv, parse_catalogue_workbook};
@@ -22,18 +20,20 @@ use quanze_domain::{CatalogueChange, Publication, RowError, Tier, Window};
 use serde::Deserialize;
 use serde_json::json;
 
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, JsonBody, QueryParams, RawBody};
 use super::recon::publish_publication;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/catalogue/publications/sheet", post(sheet))
-        .route("/catalogue/publications/lines", post(lines))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(sheet)).routes(routes!(lines))
 }
 
 /// The header of a publication as a form or a query gives it; empty means the default.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Header {
     #[serde(default)]
@@ -168,6 +168,7 @@ fn is_workbook(bytes: &[u8]) -> bool {
 /// `POST /catalogue/publications/sheet?doc_no=&title=[&published=&effective=&tiers=&window_days=
 /// &window_unit=&format=csv|xlsx|xls]`: the body is the change sheet's bytes (format told by
 /// content when not given).
+#[utoipa::path(post, path = "/catalogue/publications/sheet", tag = "catalogue", params(("doc_no" = String, Query, description = "文号 / document number"), ("title" = String, Query), ("published" = Option<String>, Query, description = "YYYY-MM-DD"), ("effective" = Option<String>, Query, description = "YYYY-MM-DD"), ("tiers" = Option<String>, Query, description = "Tier names, comma-separated"), ("window_days" = Option<u32>, Query), ("window_unit" = Option<String>, Query, description = "working or calendar"), ("format" = Option<String>, Query, description = "csv, xlsx or xls; default: told by content")), request_body(content((String = "text/csv"), (Vec<u8> = "application/octet-stream")), description = "The change sheet: CSV, .xlsx or .xls"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn sheet(
     State(node): State<Node>,
     QueryParams(pairs): QueryParams<Vec<(String, String)>>,
@@ -191,6 +192,7 @@ async fn sheet(
 }
 
 /// `POST /catalogue/publications/lines`: the header fields and `lines`, one 取消 or 下放 a line.
+#[utoipa::path(post, path = "/catalogue/publications/lines", tag = "catalogue", request_body = Header, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn lines(State(node): State<Node>, JsonBody(header): JsonBody<Header>) -> Result<Response, ApiError> {
     let publication = header.publication(node.tier(), node.today(), Vec::new())?;
     let changes = parse_lines(&header.lines).map_err(refused)?;

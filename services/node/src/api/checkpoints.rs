@@ -14,13 +14,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use quanze_domain::DivisionCode;
 use quanze_ledger::merkle::{self, MerkleError};
 use quanze_ledger::{CheckpointWire, CosignedCheckpoint, Hash, SignedCheckpoint};
 use quanze_store::{CosignOutcome, ProofError};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, JsonBody, QueryParams};
 use crate::federation::checkpoints::{
@@ -34,13 +36,13 @@ const MAX_RELAYED: usize = 10_000;
 /// Most hashes in a consistency proof (a log of 2^53 entries needs fewer than 110).
 const MAX_PROOF_HASHES: usize = 128;
 
-pub fn routes() -> axum::Router<Node> {
-    axum::Router::new()
-        .route("/fed/checkpoints", post(cosign))
-        .route("/fed/checkpoints/relay", post(relay))
-        .route("/public/checkpoints", get(latest))
-        .route("/public/proof/inclusion", get(inclusion))
-        .route("/public/proof/consistency", get(consistency))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(cosign))
+        .routes(routes!(relay))
+        .routes(routes!(latest))
+        .routes(routes!(inclusion))
+        .routes(routes!(consistency))
 }
 
 impl From<ProofError> for ApiError {
@@ -58,6 +60,7 @@ fn refused(code: &'static str, message: String) -> ApiError {
 }
 
 /// `POST /api/v1/fed/checkpoints`: a child asks for this node's cosignature.
+#[utoipa::path(post, path = "/fed/checkpoints", tag = "federation", request_body(content = Object, description = "The child's signed checkpoint, the size this node last cosigned and the consistency proof from it"), responses((status = 200, description = "This node's cosignature", body = Object)), security(()))]
 async fn cosign(State(node): State<Node>, JsonBody(req): JsonBody<CosignRequest>) -> Result<Response, ApiError> {
     let origin = req.checkpoint.origin.clone();
     let size = req.checkpoint.size;
@@ -144,6 +147,7 @@ fn stale(current_size: u64, old_size: u64) -> Response {
 
 /// `POST /api/v1/fed/checkpoints/relay`: a child forwards cosigned checkpoints of its
 /// descendants. Each is checked here as if it came from its origin.
+#[utoipa::path(post, path = "/fed/checkpoints/relay", tag = "federation", request_body(content = Object, description = "Cosigned checkpoints of the caller's descendants"), responses((status = 200, description = "Which were stored and which refused", body = Object)), security(()))]
 async fn relay(
     State(node): State<Node>,
     JsonBody(req): JsonBody<RelayRequest>,
@@ -225,15 +229,19 @@ async fn check_relayed(node: &Node, wire: CheckpointWire) -> Result<Relayed, Api
 }
 
 /// `GET /api/v1/public/checkpoints`: the latest cosigned checkpoint of every log held.
+#[utoipa::path(get, path = "/public/checkpoints", tag = "public", responses((status = 200, description = "The latest cosigned checkpoint of every log held", body = Object)), security(()))]
 async fn latest(State(node): State<Node>) -> Result<Json<Value>, ApiError> {
     let rows = node.store().latest_checkpoints().await?;
     Ok(Json(json!({ "node": node.division(), "checkpoints": rows })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct InclusionQuery {
+    /// The log's division code.
     origin: String,
+    /// The entry's sequence number (from 1).
     seq: u64,
     /// Tree size (default: the latest cosigned checkpoint of the origin).
     size: Option<u64>,
@@ -245,6 +253,7 @@ fn parse_origin(text: &str) -> Result<DivisionCode, ApiError> {
 
 /// `GET /api/v1/public/proof/inclusion?origin=&seq=[&size=]`: entry `seq` is in the tree of
 /// `size` entries (leaf `seq − 1`; the leaf data is the entry's SHA-256).
+#[utoipa::path(get, path = "/public/proof/inclusion", tag = "public", params(InclusionQuery), responses((status = 200, description = "The audit path, the entry's hash and the root", body = Object)), security(()))]
 async fn inclusion(
     State(node): State<Node>,
     QueryParams(q): QueryParams<InclusionQuery>,
@@ -277,16 +286,21 @@ async fn inclusion(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ConsistencyQuery {
+    /// The log's division code.
     origin: String,
+    /// The older tree's size.
     from: u64,
+    /// The newer tree's size.
     to: u64,
 }
 
 /// `GET /api/v1/public/proof/consistency?origin=&from=&to=`: the tree of `to` entries extends
 /// the tree of `from` entries.
+#[utoipa::path(get, path = "/public/proof/consistency", tag = "public", params(ConsistencyQuery), responses((status = 200, description = "The consistency proof and both roots", body = Object)), security(()))]
 async fn consistency(
     State(node): State<Node>,
     QueryParams(q): QueryParams<ConsistencyQuery>,

@@ -19,6 +19,10 @@ use quanze_ledger::{PublicKey, SignedEntryWire};
 use quanze_store::InviteRow;
 use serde::Deserialize;
 
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, JsonBody, QueryParams};
 use crate::federation::invite::{Invite, token_hash};
 use crate::federation::wire::{
@@ -28,6 +32,7 @@ use crate::federation::wire::{
 use crate::state::{Node, Scope};
 
 /// `GET /api/v1/fed/heads`: every origin held, signed by this node.
+#[utoipa::path(get, path = "/fed/heads", tag = "federation", responses((status = 200, description = "Every origin held, signed by this node", body = crate::federation::wire::SignedHeads)), security(()))]
 pub async fn heads(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let heads = node
         .store()
@@ -44,7 +49,8 @@ pub async fn heads(State(node): State<Node>) -> Result<impl IntoResponse, ApiErr
     Ok(Json(signed))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
     /// `origin:seq,…`: what the child holds.
     #[serde(default)]
@@ -70,6 +76,7 @@ fn parse_after(text: &str) -> Result<HashMap<String, u64>, ApiError> {
 /// `GET /api/v1/fed/pull?after=origin:seq,…&wait=N`: entries of this node's and its ancestors'
 /// logs after the child's heads, ancestors first. Waits up to `wait` seconds (at most 30)
 /// for something new.
+#[utoipa::path(get, path = "/fed/pull", tag = "federation", params(PullQuery), responses((status = 200, description = "Entries after the child's heads, ancestors first", body = PullResponse)), security(()))]
 pub async fn pull(
     State(node): State<Node>,
     QueryParams(q): QueryParams<PullQuery>,
@@ -133,6 +140,7 @@ async fn collect_downward(node: &Node, after: &HashMap<String, u64>) -> Result<(
 /// this node was restored from an older backup, this node's own entries it lost, which the
 /// child holds (`returned: true`; `Scope::Returned` admits only this node's own log, verified
 /// with its own key and chained from its head, see `Node::ingest`).
+#[utoipa::path(post, path = "/fed/push", tag = "federation", request_body = PushRequest, responses((status = 200, description = "OK", body = Object)), security(()))]
 pub async fn push(
     State(node): State<Node>,
     JsonBody(req): JsonBody<PushRequest>,
@@ -172,6 +180,7 @@ pub async fn push(
 /// for a child restored from a backup that still holds its key, with a statement signed by the
 /// child's current key (`x-quanze-node-signature`, see `federation::catch_up`). Other origins
 /// (siblings, other subtrees) are never served here.
+#[utoipa::path(get, path = "/fed/recover", tag = "federation", params(super::log::LogQuery), responses((status = 200, description = "OK", body = Object)), security(()))]
 pub async fn recover(
     State(node): State<Node>,
     headers: axum::http::HeaderMap,
@@ -254,6 +263,7 @@ async fn signed_by_child(
 /// `POST /api/v1/fed/enroll`: a child presents an invite token and its public key; this node
 /// appends the `Enroll` entry. A division enrolled before (lost disk) continues after the last
 /// entry this node holds of it, under the new key.
+#[utoipa::path(post, path = "/fed/enroll", tag = "federation", request_body = EnrollRequest, responses((status = 200, description = "OK", body = Object)), security(()))]
 pub async fn enroll(
     State(node): State<Node>,
     JsonBody(req): JsonBody<EnrollRequest>,
@@ -312,7 +322,7 @@ async fn enroll_invited(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
     division: String,
@@ -327,6 +337,7 @@ pub struct InviteRequest {
 }
 
 /// `POST /api/v1/fed/invites` (operator): a one-time invite for a child.
+#[utoipa::path(post, path = "/fed/invites", tag = "federation", request_body = InviteRequest, responses((status = 201, description = "The invite", body = Object)))]
 pub async fn create_invite(
     State(node): State<Node>,
     JsonBody(req): JsonBody<InviteRequest>,
@@ -381,7 +392,7 @@ pub async fn create_invite(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     after: u64,
@@ -390,6 +401,7 @@ pub struct RevokeRequest {
 
 /// `POST /api/v1/fed/children/{division}/revoke` (operator): the child's entries after
 /// `after` are refused from now on, at every node.
+#[utoipa::path(post, path = "/fed/children/{division}/revoke", tag = "federation", params(("division" = String, Path, description = "The child's division code")), request_body = RevokeRequest, responses((status = 200, description = "OK", body = Object)))]
 pub async fn revoke(
     State(node): State<Node>,
     Path(division): Path<String>,
@@ -424,6 +436,7 @@ pub async fn revoke(
 }
 
 /// `POST /api/v1/fed/resolve` (operator): clears a descendant's fork by re-enrolling it.
+#[utoipa::path(post, path = "/fed/resolve", tag = "federation", request_body = ResolveRequest, responses((status = 200, description = "OK", body = Object)))]
 pub async fn resolve(
     State(node): State<Node>,
     JsonBody(req): JsonBody<ResolveRequest>,
@@ -443,7 +456,7 @@ pub async fn resolve(
     Ok(Json(serde_json::json!({ "seq": entry.seq(), "hash": entry.hash() })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
     division: String,
@@ -453,12 +466,29 @@ pub struct ResolveRequest {
 }
 
 /// `POST /api/v1/fed/key/rotate` (operator): a new key for this node, announced in its log.
+#[utoipa::path(post, path = "/fed/key/rotate", tag = "federation", responses((status = 200, description = "OK", body = Object)))]
 pub async fn rotate(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let entry = node.rotate_own_key().await.map_err(ApiError::internal)?;
     Ok(Json(serde_json::json!({ "seq": entry.seq(), "public_key": node.public_key(), "valid_from": entry.seq() + 1 })))
 }
 
 /// `GET /api/v1/fed/status`: parent, children, per-origin lag, outbox, errors, forks.
+#[utoipa::path(get, path = "/fed/status", tag = "federation", responses((status = 200, description = "OK", body = Object)))]
 pub async fn status(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(crate::federation::status::report(&node).await?))
+}
+
+/// The federation routes.
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(heads))
+        .routes(routes!(pull))
+        .routes(routes!(push))
+        .routes(routes!(enroll))
+        .routes(routes!(recover))
+        .routes(routes!(create_invite))
+        .routes(routes!(revoke))
+        .routes(routes!(resolve))
+        .routes(routes!(rotate))
+        .routes(routes!(status))
 }

@@ -12,10 +12,13 @@ use quanze_domain::import::{ImportFormat, parse_grant_sheet};
 use quanze_domain::{DivisionCode, GrantBatch};
 use serde::Deserialize;
 
+use utoipa::IntoParams;
+
 use super::error::{ApiError, JsonBody, QueryParams, RawBody};
 use crate::state::Node;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SheetQuery {
     format: Option<String>,
@@ -67,6 +70,7 @@ fn header(node: &Node, q: SheetQuery) -> Result<(ImportFormat, GrantBatch), ApiE
     Ok((format, GrantBatch { doc_no, title, issued, grantee, training_months, items: Vec::new() }))
 }
 
+#[utoipa::path(post, path = "/grants/sheet", tag = "grants", params(SheetQuery), request_body(content((String = "text/csv"), (Vec<u8> = "application/octet-stream")), description = "The grant sheet: CSV, .xlsx or .xls"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn issue_sheet(
     State(node): State<Node>,
     QueryParams(q): QueryParams<SheetQuery>,

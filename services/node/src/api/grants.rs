@@ -6,11 +6,10 @@
 //! revoked) and the defaults a user expects (today's date, the batch's departments). It never
 //! writes SQL and decides no rule itself.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::NaiveDate;
 use quanze_domain::grants::{Extension, GrantBatch, GrantRef, check_not_revoked};
 use quanze_domain::import::{escape_formula, table_to_xlsx};
@@ -19,18 +18,22 @@ use quanze_store::GrantRow;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, JsonBody, QueryParams};
 use super::items::written;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/grants", get(list).post(issue))
-        .route("/grants/export", get(export))
-        .route("/grants/{reference}", get(show))
-        .route("/grants/{reference}/accept", post(accept))
-        .route("/grants/{reference}/revoke", post(revoke))
-        .route("/grants/{reference}/extend", post(extend))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(list, issue))
+        .routes(routes!(export))
+        .routes(routes!(show))
+        .routes(routes!(accept))
+        .routes(routes!(revoke))
+        .routes(routes!(extend))
 }
 
 /// Finds a batch by `grantor#seq` (also `grantor:seq`, `grantor-seq`) or by document number;
@@ -99,7 +102,8 @@ pub fn summary(row: &GrantRow, today: NaiveDate) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// `issued` (by this node), `received` (by this node) or `all` visible (default).
     role: Option<String>,
@@ -122,6 +126,7 @@ pub async fn visible_grants(node: &Node, role: Option<&str>) -> Result<Vec<Grant
 }
 
 /// `GET /grants`: batches this node issued, received or sees below it, with deadlines.
+#[utoipa::path(get, path = "/grants", tag = "grants", params(ListQuery), responses((status = 200, description = "OK", body = Object)))]
 async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
     let today = node.today();
     let rows = visible_grants(&node, q.role.as_deref()).await?;
@@ -129,6 +134,7 @@ async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) 
 }
 
 /// `POST /grants`: one `grant.issue` entry.
+#[utoipa::path(post, path = "/grants", tag = "grants", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub(super) async fn issue(
     State(node): State<Node>,
     JsonBody(batch): JsonBody<GrantBatch>,
@@ -143,6 +149,7 @@ pub(super) async fn issue(
 }
 
 /// `GET /grants/{ref}`: the batch, its items, the seals valid for it and its history.
+#[utoipa::path(get, path = "/grants/{reference}", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "OK", body = Object)))]
 async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let row = find_grant(&node, &reference, None).await?;
     let h = &row.header;
@@ -178,7 +185,7 @@ pub fn date_or_today(node: &Node, date: Option<NaiveDate>) -> NaiveDate {
     date.unwrap_or_else(|| node.today())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AcceptBody {
     /// The receiving departments; absent: every department the batch names.
@@ -187,6 +194,7 @@ struct AcceptBody {
 }
 
 /// `POST /grants/{ref}/accept`: the grantee takes the batch over.
+#[utoipa::path(post, path = "/grants/{reference}/accept", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = AcceptBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn accept(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -202,7 +210,7 @@ async fn accept(
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "grant": summary(&row, node.today()) })))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RevokeBody {
     /// Items to take back; absent or empty: the whole batch.
@@ -213,6 +221,7 @@ struct RevokeBody {
 }
 
 /// `POST /grants/{ref}/revoke`: the grantor takes back the batch or some items.
+#[utoipa::path(post, path = "/grants/{reference}/revoke", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = RevokeBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn revoke(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -227,6 +236,7 @@ async fn revoke(
 }
 
 /// `POST /grants/{ref}/extend`: the grantor extends the training period.
+#[utoipa::path(post, path = "/grants/{reference}/extend", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn extend(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -238,13 +248,15 @@ async fn extend(
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "grant": summary(&row, node.today()) })))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
     format: Option<String>,
     role: Option<String>,
 }
 
 /// `GET /grants/export?format=csv|xlsx|json`: the register of visible batches.
+#[utoipa::path(get, path = "/grants/export", tag = "grants", params(ExportQuery), responses((status = 200, description = "The grants as a sheet", content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn export(State(node): State<Node>, QueryParams(q): QueryParams<ExportQuery>) -> Result<Response, ApiError> {
     let today = node.today();
     let rows = visible_grants(&node, q.role.as_deref()).await?;

@@ -9,9 +9,13 @@ use axum::response::{IntoResponse, Response};
 use quanze_domain::import::{ImportFormat, items_to_csv, items_to_json, items_to_xlsx, parse_items};
 use quanze_domain::{Category, ItemPatch, ItemStatus, Op, PowerItem, RowError, apply_item_op};
 use quanze_ledger::VerifiedEntry;
-use quanze_store::ItemFilter;
+use quanze_store::{ItemFilter, ItemRow};
 use serde::Deserialize;
 use serde_json::json;
+
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, JsonBody, QueryParams, RawBody};
 use crate::state::Node;
@@ -19,7 +23,8 @@ use crate::state::Node;
 /// Largest page a listing returns.
 pub const MAX_PAGE: u64 = 1000;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub category: Option<String>,
     pub status: Option<String>,
@@ -60,6 +65,7 @@ impl ListQuery {
     }
 }
 
+#[utoipa::path(get, path = "/items", tag = "items", params(ListQuery), responses((status = 200, description = "One page of the list", body = quanze_store::Page<ItemRow>)))]
 pub async fn list(
     State(node): State<Node>,
     QueryParams(q): QueryParams<ListQuery>,
@@ -68,6 +74,7 @@ pub async fn list(
     Ok(Json(node.store().items(node.division(), &filter).await?))
 }
 
+#[utoipa::path(get, path = "/items/{code}", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), responses((status = 200, description = "The item", body = ItemRow)))]
 pub async fn show(State(node): State<Node>, Path(code): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let row = node.store().item(node.division(), &code).await?;
     row.map(Json).ok_or_else(|| ApiError::not_found(format!("事项 {code} / item {code}")))
@@ -81,6 +88,7 @@ pub(super) fn written(entry: &VerifiedEntry, extra: serde_json::Value) -> serde_
     out
 }
 
+#[utoipa::path(post, path = "/items", tag = "items", request_body = PowerItem, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn create(State(node): State<Node>, JsonBody(item): JsonBody<PowerItem>) -> Result<Response, ApiError> {
     let op = Op::add(item);
     // Check before signing so the answer lists every field error; the store checks again.
@@ -96,6 +104,7 @@ pub async fn create(State(node): State<Node>, JsonBody(item): JsonBody<PowerItem
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "item": item, "warnings": warnings })))).into_response())
 }
 
+#[utoipa::path(patch, path = "/items/{code}", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), request_body = ItemPatch, responses((status = 200, description = "Signed and appended: the entry and the item", body = super::openapi::WrittenSchema)))]
 pub async fn update(
     State(node): State<Node>,
     Path(code): Path<String>,
@@ -108,12 +117,13 @@ pub async fn update(
     Ok(Json(written(&entry, json!({ "item": next }))))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/items/{code}/cancel", tag = "items", params(("code" = String, Path, description = "事项编码 / item code")), request_body = CancelBody, responses((status = 200, description = "Signed and appended: the entry and the item", body = super::openapi::WrittenSchema)))]
 pub async fn cancel(
     State(node): State<Node>,
     Path(code): Path<String>,
@@ -126,7 +136,8 @@ pub async fn cancel(
     Ok(Json(written(&entry, json!({ "item": next }))))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     format: Option<String>,
 }
@@ -141,6 +152,7 @@ fn format_of(q: &FormatQuery) -> Result<ImportFormat, ApiError> {
 
 /// Imports a whole file as one entry: every row passes, or nothing is written and every bad
 /// row is named.
+#[utoipa::path(post, path = "/import", tag = "items", params(FormatQuery), request_body(content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/octet-stream")), description = "The whole file: JSON, CSV, .xlsx or .xls"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn import(
     State(node): State<Node>,
     QueryParams(q): QueryParams<FormatQuery>,
@@ -186,6 +198,7 @@ pub const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocume
 
 /// The whole list (every status) as CSV, JSON or an .xlsx workbook (a download named
 /// `<division>-权责清单.xlsx`), ordered by code.
+#[utoipa::path(get, path = "/export", tag = "items", params(FormatQuery), responses((status = 200, description = "The whole list", content((Vec<PowerItem> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn export(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>) -> Result<Response, ApiError> {
     let format = format_of(&q)?;
     if format == ImportFormat::Xls {
@@ -214,4 +227,14 @@ pub async fn export(State(node): State<Node>, QueryParams(q): QueryParams<Format
         }
     };
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// The item routes.
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update))
+        .routes(routes!(cancel))
+        .routes(routes!(import))
+        .routes(routes!(export))
 }

@@ -9,11 +9,16 @@ use quanze_domain::DivisionCode;
 use quanze_ledger::{EntryBody, SignedEntryWire};
 use serde::{Deserialize, Serialize};
 
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, QueryParams};
 use crate::state::Node;
 use crate::verify_log::verify_store;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     pub origin: Option<String>,
     pub after: Option<u64>,
@@ -30,6 +35,7 @@ pub struct LogEntry {
     pub decoded: Option<EntryBody>,
 }
 
+#[utoipa::path(get, path = "/log", tag = "log", params(LogQuery), responses((status = 200, description = "OK", body = Object)))]
 pub async fn show(
     State(node): State<Node>,
     QueryParams(q): QueryParams<LogQuery>,
@@ -58,6 +64,7 @@ pub async fn show(
     Ok(Json(serde_json::json!({ "origin": origin, "entries": entries })))
 }
 
+#[utoipa::path(get, path = "/log/verify", tag = "log", responses((status = 200, description = "Every stored entry verifies", body = Object), (status = 409, description = "Some entry does not verify: the report", body = Object)))]
 pub async fn verify(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let fallback = |origin: &DivisionCode, _seq: u64| node.own_key_fallback(origin);
     let report = verify_store(node.store(), &fallback).await.map_err(ApiError::internal)?;
@@ -65,6 +72,7 @@ pub async fn verify(State(node): State<Node>) -> Result<impl IntoResponse, ApiEr
     Ok((status, Json(report)))
 }
 
+#[utoipa::path(post, path = "/admin/rebuild", tag = "log", responses((status = 200, description = "OK", body = Object)))]
 pub async fn rebuild(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let replayed = node.rebuild().await.map_err(|e| match e {
         quanze_store::StoreError::Corrupt(m) => ApiError::new(
@@ -75,4 +83,9 @@ pub async fn rebuild(State(node): State<Node>) -> Result<impl IntoResponse, ApiE
         other => ApiError::internal(other),
     })?;
     Ok(Json(serde_json::json!({ "replayed": replayed })))
+}
+
+/// The log routes.
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(show)).routes(routes!(verify)).routes(routes!(rebuild))
 }

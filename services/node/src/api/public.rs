@@ -7,39 +7,43 @@
 //! (rendered by `public_page.rs`). Shows only published things: items of the list, published
 //! requests and the attachments they cite; never drafts, accounts or the trace's comments.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use quanze_domain::{Category, DivisionCode, PowerItem, items_to_csv, items_to_xlsx};
 use quanze_store::{ItemFilter, ItemHistoryRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, QueryParams};
 use super::public_page;
 use crate::state::Node;
 
 /// Routes nested under `/api/v1`.
-pub fn api_routes() -> Router<Node> {
-    Router::new()
-        .route("/public/list", get(list))
-        .route("/public/items/{code}", get(item))
-        .route("/public/download", get(download))
-        .route("/public/digest", get(digest))
-        .route("/public/attachments/{sha256}", get(attachment))
+pub fn api_routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(item))
+        .routes(routes!(download))
+        .routes(routes!(digest))
+        .routes(routes!(attachment))
 }
 
 /// The HTML pages, at the top level.
-pub fn page_routes() -> Router<Node> {
-    Router::new().route("/public", get(index_page)).route("/public/items/{code}", get(item_page))
+pub fn page_routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(index_page)).routes(routes!(item_page))
 }
 
 const PAGE: u64 = 50;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Text in the name or code.
@@ -78,6 +82,7 @@ pub async fn search(node: &Node, q: &SearchQuery) -> Result<(u64, Vec<PowerItem>
 }
 
 /// `GET /api/v1/public/list?q=&category=&department=&offset=&limit=`
+#[utoipa::path(get, path = "/public/list", tag = "public", params(SearchQuery), responses((status = 200, description = "OK", body = Object)), security(()))]
 async fn list(State(node): State<Node>, QueryParams(q): QueryParams<SearchQuery>) -> Result<Json<Value>, ApiError> {
     let (total, items) = search(&node, &q).await?;
     let rows: Vec<Value> = items
@@ -137,11 +142,13 @@ async fn history_json(node: &Node, h: &ItemHistoryRow) -> Result<Value, ApiError
 }
 
 /// `GET /api/v1/public/items/{code}`
+#[utoipa::path(get, path = "/public/items/{code}", tag = "public", params(("code" = String, Path, description = "事项编码 / item code")), responses((status = 200, description = "OK", body = Object)), security(()))]
 async fn item(State(node): State<Node>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(item_view(&node, &code).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FormatQuery {
     format: Option<String>,
@@ -174,6 +181,7 @@ async fn list_bytes(node: &Node, list: &DivisionCode) -> Result<(Vec<u8>, usize)
 }
 
 /// `GET /api/v1/public/download?format=json|csv|xlsx`
+#[utoipa::path(get, path = "/public/download", tag = "public", params(FormatQuery), responses((status = 200, description = "The published list", content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))), security(()))]
 async fn download(State(node): State<Node>, QueryParams(q): QueryParams<FormatQuery>) -> Result<Response, ApiError> {
     let file = format!("{}-权责清单", node.division());
     match q.format.as_deref().unwrap_or("json") {
@@ -213,7 +221,8 @@ pub struct DigestStatement {
     pub sha256: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DigestQuery {
     /// Another node of the federation, computed from its log as this node holds it (unsigned).
@@ -252,6 +261,7 @@ pub async fn signed_digest(node: &Node) -> Result<Value, ApiError> {
 }
 
 /// `GET /api/v1/public/digest[?node=]`
+#[utoipa::path(get, path = "/public/digest", tag = "public", params(DigestQuery), responses((status = 200, description = "OK", body = Object)), security(()))]
 async fn digest(State(node): State<Node>, QueryParams(q): QueryParams<DigestQuery>) -> Result<Json<Value>, ApiError> {
     match nonempty(&q.node) {
         Some(code) if code != node.division().as_str() => {
@@ -267,6 +277,7 @@ async fn digest(State(node): State<Node>, QueryParams(q): QueryParams<DigestQuer
 }
 
 /// `GET /api/v1/public/attachments/{sha256}`: a document cited by a published request.
+#[utoipa::path(get, path = "/public/attachments/{sha256}", tag = "public", params(("sha256" = String, Path, description = "SHA-256 of the attachment, hex")), responses((status = 200, description = "The attachment", content_type = "application/octet-stream", body = Vec<u8>)), security(()))]
 async fn attachment(State(node): State<Node>, Path(sha): Path<String>) -> Result<Response, ApiError> {
     if !node.store().attachment_published(node.division(), &sha).await? {
         return Err(ApiError::not_found(format!("公开附件 {sha} / published attachment")));
@@ -274,12 +285,14 @@ async fn attachment(State(node): State<Node>, Path(sha): Path<String>) -> Result
     super::requests::attachment_response(&node, &sha).await
 }
 
+#[utoipa::path(get, path = "/public", tag = "pages", params(SearchQuery), responses((status = 200, description = "公开清单页面 / the public list page", content_type = "text/html", body = String)), security(()))]
 async fn index_page(State(node): State<Node>, QueryParams(q): QueryParams<SearchQuery>) -> Result<Response, ApiError> {
     let (total, items) = search(&node, &q).await?;
     let digest = signed_digest(&node).await?;
     Ok(Html(public_page::index(&node, &q, total, &items, &digest)).into_response())
 }
 
+#[utoipa::path(get, path = "/public/items/{code}", tag = "pages", params(("code" = String, Path, description = "事项编码 / item code")), responses((status = 200, description = "公开事项页面 / the public page of an item", content_type = "text/html", body = String)), security(()))]
 async fn item_page(State(node): State<Node>, Path(code): Path<String>) -> Result<Response, ApiError> {
     match item_view(&node, &code).await {
         Ok(view) => Ok(Html(public_page::item(&node, &view)).into_response()),

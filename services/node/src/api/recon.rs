@@ -10,33 +10,36 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use quanze_domain::recon::{Action, propose, requirements_for, with_local};
 use quanze_domain::{DivisionCode, Expect, ItemPatch, Op, PowerItem, PubRef, Publication};
 use quanze_store::PublicationRow;
 use serde::Deserialize;
 use serde_json::json;
 
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, JsonBody, QueryParams, RawBody, parse_json};
 use super::items::written;
 use super::recon_tasks::{self, my_publication, task_view};
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/catalogue", get(catalogue))
-        .route("/catalogue/publications", get(publications).post(publish))
-        .route("/catalogue/publications/{reference}", get(publication))
-        .route("/recon", get(my_tasks))
-        .route("/recon/{reference}", get(show_task))
-        .route("/recon/{reference}/adopt", post(adopt))
-        .route("/recon/{reference}/deviate", post(deviate))
-        .route("/recon/{reference}/not-applicable", post(not_applicable))
-        .route("/recon/{reference}/status", get(super::recon_board::status))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(catalogue))
+        .routes(routes!(publications, publish))
+        .routes(routes!(publication))
+        .routes(routes!(my_tasks))
+        .routes(routes!(show_task))
+        .routes(routes!(adopt))
+        .routes(routes!(deviate))
+        .routes(routes!(not_applicable))
+        .routes(routes!(super::recon_board::status))
 }
 
 /// Finds a publication by `origin#seq` (also `origin:seq`, `origin-seq`) or by document number;
@@ -90,6 +93,7 @@ pub fn summary(p: &PublicationRow) -> serde_json::Value {
 }
 
 /// `POST /catalogue/publications`: one `catalogue.publish` entry.
+#[utoipa::path(post, path = "/catalogue/publications", tag = "catalogue", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn publish(State(node): State<Node>, JsonBody(publication): JsonBody<Publication>) -> Result<Response, ApiError> {
     publish_publication(&node, publication).await
 }
@@ -105,11 +109,13 @@ pub async fn publish_publication(node: &Node, publication: Publication) -> Resul
 }
 
 /// `GET /catalogue/publications`: every publication this node holds.
+#[utoipa::path(get, path = "/catalogue/publications", tag = "catalogue", responses((status = 200, description = "OK", body = Object)))]
 async fn publications(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let rows = node.store().publications().await?;
     Ok(Json(json!({ "publications": rows.iter().map(summary).collect::<Vec<_>>() })))
 }
 
+#[utoipa::path(get, path = "/catalogue/publications/{reference}", tag = "catalogue", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "OK", body = Object)))]
 async fn publication(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let p = find_publication(&node, &reference, true).await?;
     let mut out = summary(&p);
@@ -117,7 +123,8 @@ async fn publication(State(node): State<Node>, Path(reference): Path<String>) ->
     Ok(Json(out))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CatalogueQuery {
     /// Include cancelled items and items for other tiers.
     all: Option<bool>,
@@ -125,6 +132,7 @@ struct CatalogueQuery {
 
 /// `GET /catalogue`: the catalogue items that apply to this node (published by an ancestor or by
 /// itself, exercised at its tier), with whether they are in force yet.
+#[utoipa::path(get, path = "/catalogue", tag = "catalogue", params(CatalogueQuery), responses((status = 200, description = "OK", body = Object)))]
 async fn catalogue(
     State(node): State<Node>,
     QueryParams(q): QueryParams<CatalogueQuery>,
@@ -154,6 +162,7 @@ async fn catalogue(
 }
 
 /// `GET /recon`: this node's tasks, newest publication first.
+#[utoipa::path(get, path = "/recon", tag = "recon", responses((status = 200, description = "OK", body = Object)))]
 async fn my_tasks(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let tasks = recon_tasks::my_tasks(&node).await?;
     let out: Vec<serde_json::Value> =
@@ -162,12 +171,13 @@ async fn my_tasks(State(node): State<Node>) -> Result<impl IntoResponse, ApiErro
 }
 
 /// `GET /recon/{ref}`: the task with the proposed diff of this node's list.
+#[utoipa::path(get, path = "/recon/{reference}", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "OK", body = Object)))]
 async fn show_task(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let view = task_view(&node, &reference).await?;
     Ok(Json(json!({ "publication": summary(&view.publication), "task": view.line, "diff": view.diff })))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AdoptBody {
     /// Codes to adopt now; empty: every unresolved one.
@@ -200,6 +210,7 @@ fn full_patch(target: &PowerItem) -> ItemPatch {
 
 /// `POST /recon/{ref}/adopt`: one entry with the item ops that bring the list in line and the
 /// `recon.adopt` that records it.
+#[utoipa::path(post, path = "/recon/{reference}/adopt", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body(content = Option<AdoptBody>, description = "Empty: adopt every unresolved code"), responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn adopt(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -262,7 +273,7 @@ async fn adopt(
     Ok((StatusCode::CREATED, Json(written(&entry, extra))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DeviateBody {
     #[serde(default)]
@@ -272,6 +283,7 @@ struct DeviateBody {
 }
 
 /// `POST /recon/{ref}/deviate`: the list keeps differing for `codes`, with reason and basis.
+#[utoipa::path(post, path = "/recon/{reference}/deviate", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = DeviateBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn deviate(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -284,12 +296,13 @@ async fn deviate(
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "publication": ref_text(&p.pub_ref) })))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReasonBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/recon/{reference}/not-applicable", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = ReasonBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn not_applicable(
     State(node): State<Node>,
     Path(reference): Path<String>,

@@ -19,6 +19,8 @@ use quanze_store::{PublicationRow, TaskRow};
 use serde::Deserialize;
 use serde_json::json;
 
+use utoipa::IntoParams;
+
 use super::error::{ApiError, QueryParams};
 use super::recon::{find_publication, summary};
 use super::recon_tasks::task_line;
@@ -202,7 +204,8 @@ pub fn export_name(p: &PublicationRow, as_of: NaiveDate) -> String {
     format!("对账看板-{doc}-{as_of}.xlsx")
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     /// Judge open tasks on this day instead of today.
     as_of: Option<String>,
@@ -214,6 +217,7 @@ pub struct StatusQuery {
 
 /// `GET /recon/{ref}/status[?as_of=&status=&format=xlsx]`: the board as JSON (the editorial
 /// office's screen) or as an .xlsx workbook.
+#[utoipa::path(get, path = "/recon/{reference}/status", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number"), StatusQuery), responses((status = 200, description = "The board", content((Object = "application/json"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn status(
     State(node): State<Node>,
     Path(reference): Path<String>,

@@ -8,11 +8,10 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use quanze_domain::requests::filing_deadline;
 use quanze_domain::requests::workflow::MAX_ATTACHMENT_BYTES;
 use quanze_domain::{
@@ -23,25 +22,30 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, JsonBody, QueryParams, RawBody};
 use crate::auth::Principal;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/requests", get(list).post(file))
-        .route("/requests/{id}", get(show))
-        .route("/requests/{id}/resubmit", post(resubmit))
-        .route("/requests/{id}/steps", post(step))
-        .route("/attachments", post(upload))
-        .route("/attachments/{sha256}", get(download))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(list, file))
+        .routes(routes!(show))
+        .routes(routes!(resubmit))
+        .routes(routes!(step))
+        .routes(routes!(upload))
+        .routes(routes!(download))
 }
 
 /// Roles that read requests and their attachments (a clerk only their department's).
 const READERS: [Role; 7] =
     [Role::Clerk, Role::Establishment, Role::Legal, Role::Government, Role::Publisher, Role::Auditor, Role::Operator];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<String>,
@@ -50,7 +54,8 @@ pub struct ListQuery {
     node: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NodeQuery {
     node: Option<String>,
@@ -79,6 +84,7 @@ fn clerk_department(principal: &Principal) -> Option<&str> {
 }
 
 /// `GET /requests?status=&department=&node=`: requests, newest first.
+#[utoipa::path(get, path = "/requests", tag = "requests", params(ListQuery), responses((status = 200, description = "OK", body = Object)))]
 async fn list(
     State(node): State<Node>,
     principal: Principal,
@@ -105,6 +111,7 @@ async fn list(
 }
 
 /// `GET /requests/{id}`: one request with its whole trace.
+#[utoipa::path(get, path = "/requests/{id}", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)"), NodeQuery), responses((status = 200, description = "OK", body = Object)))]
 async fn show(
     State(node): State<Node>,
     principal: Principal,
@@ -120,6 +127,7 @@ async fn show(
 }
 
 /// `POST /requests`: a department clerk files a proposal; the entry's seq is the request's id.
+#[utoipa::path(post, path = "/requests", tag = "requests", request_body = Object, responses((status = 201, description = "Filed: the request", body = Object)))]
 async fn file(
     State(node): State<Node>,
     principal: Principal,
@@ -134,6 +142,7 @@ async fn file(
 }
 
 /// `POST /requests/{id}/resubmit`: the department re-files a returned request, revised.
+#[utoipa::path(post, path = "/requests/{id}/resubmit", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)")), request_body = Object, responses((status = 200, description = "Re-filed: the request", body = Object)))]
 async fn resubmit(
     State(node): State<Node>,
     principal: Principal,
@@ -150,20 +159,24 @@ async fn resubmit(
     answer(&node, id, StatusCode::OK).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
+    /// approve, return or reject.
+    #[schema(value_type = String)]
     decision: Decision,
     #[serde(default)]
     comment: String,
     /// The stage decided; defaults to the one waiting (a stale page names the old one and is
     /// refused).
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     stage: Option<Stage>,
 }
 
 /// `POST /requests/{id}/steps`: a decision at a stage. The last approval publishes the
 /// proposal's item ops in the same entry.
+#[utoipa::path(post, path = "/requests/{id}/steps", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)")), request_body = StepBody, responses((status = 200, description = "Decided: the request", body = Object)))]
 async fn step(
     State(node): State<Node>,
     principal: Principal,
@@ -382,7 +395,8 @@ fn action_label(action: &str) -> &'static str {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     name: Option<String>,
@@ -390,6 +404,7 @@ pub struct UploadQuery {
 
 /// `POST /attachments?name=文件名`: the raw bytes of one document (at most 5 MiB); answers its
 /// SHA-256 for citing in a request. The same bytes uploaded twice are kept once.
+#[utoipa::path(post, path = "/attachments", tag = "requests", params(UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The document's bytes"), responses((status = 201, description = "Stored: the attachment's digest", body = Object)))]
 async fn upload(
     State(node): State<Node>,
     principal: Principal,
@@ -442,6 +457,7 @@ async fn upload(
 }
 
 /// `GET /attachments/{sha256}`: the bytes, for anyone with an account.
+#[utoipa::path(get, path = "/attachments/{sha256}", tag = "requests", params(("sha256" = String, Path, description = "SHA-256 of the attachment, hex")), responses((status = 200, description = "The attachment", content_type = "application/octet-stream", body = Vec<u8>)))]
 async fn download(
     State(node): State<Node>,
     principal: Principal,

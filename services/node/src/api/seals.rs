@@ -7,11 +7,10 @@
 //! form, adds the writer's own checks (a seal already known to be recalled) and shapes the
 //! answers. The verdict itself is `quanze_domain::grants::verdict`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::NaiveDate;
 use quanze_domain::grants::{GrantKind, Seal, SealStatus, parse_serial, verdict};
 use quanze_domain::import::{escape_formula, table_to_xlsx};
@@ -19,22 +18,26 @@ use quanze_domain::{DivisionCode, Op, RuleError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::error::{ApiError, JsonBody, QueryParams};
 use super::grants::{date_or_today, find_grant, ref_text, visible};
 use super::items::written;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/seals", get(list).post(carve))
-        .route("/seals/export", get(export))
-        .route("/seals/check", get(check))
-        .route("/seals/replace", post(replace))
-        .route("/seals/{id}", get(show))
-        .route("/seals/{id}/deliver", post(deliver))
-        .route("/seals/{id}/activate", post(activate))
-        .route("/seals/{id}/recall", post(recall))
-        .route("/seals/{id}/archive", post(archive))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(list, carve))
+        .routes(routes!(export))
+        .routes(routes!(check))
+        .routes(routes!(replace))
+        .routes(routes!(show))
+        .routes(routes!(deliver))
+        .routes(routes!(activate))
+        .routes(routes!(recall))
+        .routes(routes!(archive))
 }
 
 /// A seal with its state, for listings.
@@ -62,14 +65,17 @@ pub fn seal_summary(s: &SealStatus) -> Value {
 
 /// A seal as users write it: the serial as a number or "(4)", the scope as batch references
 /// (`grantor#seq` or a document number).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SealInput {
     id: String,
     name: String,
     kind: String,
+    /// The serial, a number or text such as "(4)".
+    #[schema(value_type = Value)]
     serial: Value,
     issuer: String,
+    #[schema(value_type = String)]
     holder: DivisionCode,
     holder_dept: String,
     #[serde(default)]
@@ -119,7 +125,7 @@ async fn resolve(node: &Node, input: SealInput) -> Result<Seal, ApiError> {
 }
 
 /// One seal or `{"seals": [...]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum CarveBody {
     Many { seals: Vec<SealInput> },
@@ -127,6 +133,7 @@ enum CarveBody {
 }
 
 /// `POST /seals`: carve one seal, or many in one entry.
+#[utoipa::path(post, path = "/seals", tag = "seals", request_body = CarveBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn carve(State(node): State<Node>, JsonBody(body): JsonBody<CarveBody>) -> Result<Response, ApiError> {
     let inputs = match body {
         CarveBody::Many { seals } => seals,
@@ -184,7 +191,8 @@ async fn own_seal(node: &Node, id: &str) -> Result<SealStatus, ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     state: Option<String>,
     holder: Option<String>,
@@ -218,17 +226,21 @@ pub async fn visible_seals(
 }
 
 /// `GET /seals`: seals this node issued, holds, or sees below it.
+#[utoipa::path(get, path = "/seals", tag = "seals", params(ListQuery), responses((status = 200, description = "OK", body = Object)))]
 async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
     let seals = visible_seals(&node, q.state.as_deref(), q.holder.as_deref()).await?;
     Ok(Json(json!({ "seals": seals.iter().map(seal_summary).collect::<Vec<_>>() })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct GrantorQuery {
+    #[param(value_type = Option<String>)]
     grantor: Option<DivisionCode>,
 }
 
 /// `GET /seals/{id}`: the seal and every recorded step.
+#[utoipa::path(get, path = "/seals/{id}", tag = "seals", params(("id" = String, Path, description = "The seal id"), GrantorQuery), responses((status = 200, description = "OK", body = Object)))]
 async fn show(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -241,13 +253,14 @@ async fn show(
     Ok(Json(out))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StepBody {
     date: Option<NaiveDate>,
     #[serde(default)]
     reason: String,
     /// For activation: the grantor node, when several use the id.
+    #[schema(value_type = Option<String>)]
     grantor: Option<DivisionCode>,
 }
 
@@ -268,6 +281,7 @@ async fn respond(node: &Node, op: Op, s: &SealStatus) -> Result<Response, ApiErr
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "seal": seal_summary(&now) })))).into_response())
 }
 
+#[utoipa::path(post, path = "/seals/{id}/deliver", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn deliver(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -276,6 +290,7 @@ async fn deliver(
     step(node, id, body, |s, date, _| Op::SealDeliver { seal: s.seal.id.clone(), date }).await
 }
 
+#[utoipa::path(post, path = "/seals/{id}/recall", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn recall(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -284,6 +299,7 @@ async fn recall(
     step(node, id, body, |s, date, reason| Op::SealRecall { seal: s.seal.id.clone(), date, reason }).await
 }
 
+#[utoipa::path(post, path = "/seals/{id}/archive", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn archive(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -293,6 +309,7 @@ async fn archive(
 }
 
 /// `POST /seals/{id}/activate`: the holder starts using a delivered seal.
+#[utoipa::path(post, path = "/seals/{id}/activate", tag = "seals", params(("id" = String, Path, description = "The seal id")), request_body = StepBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn activate(
     State(node): State<Node>,
     Path(id): Path<String>,
@@ -316,7 +333,7 @@ async fn activate(
     respond(&node, op, &s).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReplaceBody {
     replaces: Vec<String>,
@@ -326,6 +343,7 @@ struct ReplaceBody {
 }
 
 /// `POST /seals/replace`: a new seal (e.g. the approval bureau's) takes over old ones.
+#[utoipa::path(post, path = "/seals/replace", tag = "seals", request_body = ReplaceBody, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn replace(State(node): State<Node>, JsonBody(body): JsonBody<ReplaceBody>) -> Result<Response, ApiError> {
     for id in &body.replaces {
         own_seal(&node, id).await?;
@@ -339,15 +357,18 @@ async fn replace(State(node): State<Node>, JsonBody(body): JsonBody<ReplaceBody>
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "seal": seal_summary(&now) })))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CheckQuery {
     seal: Option<String>,
     item: Option<String>,
     date: Option<NaiveDate>,
+    #[param(value_type = Option<String>)]
     grantor: Option<DivisionCode>,
 }
 
 /// `GET /seals/check?seal=ID&item=CODE&date=YYYY-MM-DD`: valid or not, why, and the route.
+#[utoipa::path(get, path = "/seals/check", tag = "seals", params(CheckQuery), responses((status = 200, description = "OK", body = Object)))]
 async fn check(
     State(node): State<Node>,
     QueryParams(q): QueryParams<CheckQuery>,
@@ -378,7 +399,8 @@ async fn check(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
     format: Option<String>,
     state: Option<String>,
@@ -437,6 +459,7 @@ fn register_row(s: &SealStatus) -> Vec<String> {
 }
 
 /// `GET /seals/export?format=csv|xlsx|json`: the seal register.
+#[utoipa::path(get, path = "/seals/export", tag = "seals", params(ExportQuery), responses((status = 200, description = "The seals as a sheet", content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn export(State(node): State<Node>, QueryParams(q): QueryParams<ExportQuery>) -> Result<Response, ApiError> {
     let seals = visible_seals(&node, q.state.as_deref(), q.holder.as_deref()).await?;
     match q.format.as_deref().unwrap_or("csv") {

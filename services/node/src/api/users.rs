@@ -6,28 +6,31 @@
 //! only the operator role write here; the list is for the operator and auditors. Must not
 //! touch the log (accounts are node-local) and never answers a password hash or a stored token.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use quanze_domain::Role;
 use quanze_store::{AccountRow, NewAccount};
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::china_time;
 use super::error::{ApiError, JsonBody};
 use crate::auth::Principal;
 use crate::auth::password::{check_policy, hash, random_hex, token_digest};
 use crate::state::Node;
+use utoipa::ToSchema;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/users", get(list).post(create))
-        .route("/users/{login}/disable", post(disable))
-        .route("/users/{login}/tokens", post(issue_token))
-        .route("/users/{login}/password", post(reset_password))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(disable))
+        .routes(routes!(issue_token))
+        .routes(routes!(reset_password))
 }
 
 /// Longest login, display name, department or token label, in characters.
@@ -105,7 +108,7 @@ fn check_password(password: &str) -> Result<(), ApiError> {
     check_policy(password).map_err(|m| invalid("WEAK_PASSWORD", m))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
     login: String,
@@ -117,6 +120,7 @@ pub struct CreateRequest {
 }
 
 /// `POST /users`: a new account (operator).
+#[utoipa::path(post, path = "/users", tag = "users", request_body = CreateRequest, responses((status = 201, description = "The account", body = Object)))]
 pub async fn create(State(node): State<Node>, JsonBody(req): JsonBody<CreateRequest>) -> Result<Response, ApiError> {
     let login = check_login(&req.login)?;
     let name = check_text(&req.name, "姓名 / name")?;
@@ -147,6 +151,7 @@ fn login_taken(login: &str) -> ApiError {
 }
 
 /// `GET /users`: every account, without secrets (operator and auditors).
+#[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, description = "OK", body = Object)))]
 pub async fn list(State(node): State<Node>, caller: Principal) -> Result<Json<Value>, ApiError> {
     caller.require_any(&[Role::Operator, Role::Auditor])?;
     let accounts: Vec<Value> = node.store().accounts().await?.iter().map(account_json).collect();
@@ -154,6 +159,7 @@ pub async fn list(State(node): State<Node>, caller: Principal) -> Result<Json<Va
 }
 
 /// `POST /users/{login}/disable`: no more logins; the account's sessions and tokens stop now.
+#[utoipa::path(post, path = "/users/{login}/disable", tag = "users", params(("login" = String, Path, description = "The account login")), responses((status = 200, description = "OK", body = Object)))]
 pub async fn disable(State(node): State<Node>, Path(login): Path<String>) -> Result<Json<Value>, ApiError> {
     let login = login.trim().to_lowercase();
     if !node.store().disable_account(&login, node.clock().now().timestamp()).await? {
@@ -164,7 +170,7 @@ pub async fn disable(State(node): State<Node>, Path(login): Path<String>) -> Res
     Ok(Json(account_json(&account)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     #[serde(default)]
@@ -172,6 +178,7 @@ pub struct TokenRequest {
 }
 
 /// `POST /users/{login}/tokens {label?}`: a new API token for the account, shown once.
+#[utoipa::path(post, path = "/users/{login}/tokens", tag = "users", params(("login" = String, Path, description = "The account login")), request_body = TokenRequest, responses((status = 201, description = "The token, shown once", body = Object)))]
 pub async fn issue_token(
     State(node): State<Node>,
     Path(login): Path<String>,
@@ -197,13 +204,14 @@ pub async fn issue_token(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
     password: String,
 }
 
 /// `POST /users/{login}/password {password}`: a new password; clears a lock, ends sessions.
+#[utoipa::path(post, path = "/users/{login}/password", tag = "users", params(("login" = String, Path, description = "The account login")), request_body = PasswordRequest, responses((status = 200, description = "OK", body = Object)))]
 pub async fn reset_password(
     State(node): State<Node>,
     Path(login): Path<String>,

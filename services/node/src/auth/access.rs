@@ -31,7 +31,7 @@ pub enum Access {
 const OFFICE: &[Role] = &[Role::Establishment];
 
 /// Exact paths open to everyone, whatever the method (other methods get 405 from the router).
-const OPEN_PATHS: [&str; 10] = [
+const OPEN_PATHS: [&str; 11] = [
     "/healthz",
     "/metrics",
     "/api/v1/fed/enroll",
@@ -42,6 +42,7 @@ const OPEN_PATHS: [&str; 10] = [
     "/api/v1/auth/login",
     "/api/v1/fed/checkpoints",
     "/api/v1/fed/checkpoints/relay",
+    "/openapi.json",
 ];
 
 /// Path trees open to everyone: the public list (no login) and the console's sign-in page,
@@ -170,6 +171,7 @@ mod tests {
             (Method::POST, "/api/v1/fed/checkpoints/relay", Access::Open),
             (Method::GET, "/api/v1/public/checkpoints", Access::Open),
             (Method::GET, "/api/v1/public/proof/inclusion", Access::Open),
+            (Method::GET, "/openapi.json", Access::Open),
         ];
         for (method, path, want) in cases {
             assert_eq!(classify(method, path), *want, "{method} {path}");

@@ -9,11 +9,12 @@
 
 mod entry;
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use quanze_domain::audit::{AuditReport, Finding};
 use serde::Deserialize;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html::{Tone, badge, escape, filter_box, link_button, table, url_component};
 use super::{PageResult, Section, page, require};
@@ -23,11 +24,8 @@ use crate::audit_report::{HEAT, HTML_FINDINGS_LIMIT, heat, percent, sorted_nodes
 use crate::auth::Principal;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/console/audit", get(heat_page))
-        .route("/console/audit/findings", get(findings_page))
-        .route("/console/audit/entry/{origin}/{seq}", get(entry::entry_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(heat_page)).routes(routes!(findings_page)).routes(routes!(entry::entry_page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +81,7 @@ fn toolbar(as_of: &str, scope: &str, today: &str, action: &str, hidden: &[(&str,
 
 /// `GET /console/audit[?as_of=&scope=]`: summary, heat map (each cell a link to its findings)
 /// and the rules.
+#[utoipa::path(get, path = "/console/audit", tag = "console", responses((status = 200, description = "审计热力图 / the audit heat map", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn heat_page(State(node): State<Node>, user: Principal, QueryParams(q): QueryParams<AuditQuery>) -> PageResult {
     require(&node, &user, Section::Audit)?;
     let scope = parse_scope(&node, q.scope.as_deref())?;
@@ -186,6 +185,7 @@ fn heat_table(report: &AuditReport, as_of: &str, scope: &str) -> String {
 
 /// `GET /console/audit/findings?node=&rule=&as_of=&scope=`: the findings of one cell (or one
 /// node's, or one rule's) with their differences and evidence entries.
+#[utoipa::path(get, path = "/console/audit/findings", tag = "console", responses((status = 200, description = "审计发现 / the findings of a cell", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn findings_page(
     State(node): State<Node>,
     user: Principal,

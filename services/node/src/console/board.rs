@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use quanze_domain::{DivisionCode, TaskStatus};
 use quanze_store::PublicationRow;
 use serde::Deserialize;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html::{Tone, badge, escape, filter_box, link_button, table, url_component};
 use super::publish::tiers_text;
@@ -22,8 +23,8 @@ use crate::api::recon_board::{STATUS_FILTERS, TaskLine, as_of_date, board, days_
 use crate::auth::Principal;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new().route("/console/board", get(board_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(board_page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +123,7 @@ fn board_link(reference: &str, status: Option<&str>, as_of: Option<&str>) -> Str
     format!("/console/board?ref={}{sep}{f}", url_component(reference))
 }
 
+#[utoipa::path(get, path = "/console/board", tag = "console", responses((status = 200, description = "对账看板 / the reconciliation board", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn board_page(State(node): State<Node>, user: Principal, q: axum::extract::Query<BoardQuery>) -> PageResult {
     require(&node, &user, Section::Board)?;
     let q = q.0;

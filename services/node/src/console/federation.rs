@@ -2,9 +2,10 @@
 //! behind each log is (with a sync progress bar), the outbox, forks and the latest refusals.
 //! Reads `federation::status::report`, the same report as `quanze status`; changes nothing.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html::{Tone, badge, escape, local_time, table};
 use super::{PageResult, Section, page, require};
@@ -12,8 +13,8 @@ use crate::auth::Principal;
 use crate::federation::status::{OriginReport, report};
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new().route("/console/federation", get(federation_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(federation_page))
 }
 
 /// Seconds between reloads of the page, so lag and outbox move while one watches.
@@ -60,6 +61,7 @@ fn sync_bar(done: u64, behind: u64) -> String {
     )
 }
 
+#[utoipa::path(get, path = "/console/federation", tag = "console", responses((status = 200, description = "联邦状态 / federation status", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn federation_page(State(node): State<Node>, user: Principal) -> PageResult {
     require(&node, &user, Section::Federation)?;
     let r = report(&node).await?;

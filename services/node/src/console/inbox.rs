@@ -7,11 +7,12 @@
 //! is a `fetch` of `POST /api/v1/recon/{ref}/...` by the console script. Must not compute a due
 //! date or a diff itself, write, or sign.
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use quanze_domain::recon::Action;
 use quanze_domain::{DayUnit, Expect, PowerItem, TaskStatus, Window};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html::{Tone, action_button, badge, escape, filter_box, table, url_component};
 use super::{PageResult, Section, page, require};
@@ -20,8 +21,8 @@ use crate::api::recon_tasks::{DiffLine, TaskLine, TaskView, my_tasks, task_view}
 use crate::auth::Principal;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new().route("/console/inbox", get(inbox_page)).route("/console/inbox/{reference}", get(task_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(inbox_page)).routes(routes!(task_page))
 }
 
 /// `20 个工作日` or `7 日`.
@@ -64,6 +65,7 @@ fn task_href(reference: &str) -> String {
 }
 
 /// `GET /console/inbox`: this node's tasks, newest first.
+#[utoipa::path(get, path = "/console/inbox", tag = "console", responses((status = 200, description = "对账任务 / reconciliation inbox", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn inbox_page(State(node): State<Node>, user: Principal) -> PageResult {
     require(&node, &user, Section::Inbox)?;
     let tasks = my_tasks(&node).await?;
@@ -249,6 +251,7 @@ fn diff_table(view: &TaskView, tier: quanze_domain::Tier) -> String {
 }
 
 /// `GET /console/inbox/{reference}`: one task, its diff and its actions.
+#[utoipa::path(get, path = "/console/inbox/{reference}", tag = "console", params(("reference" = String, Path, description = "The reference")), responses((status = 200, description = "对账任务详情 / a task", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn task_page(State(node): State<Node>, user: Principal, Path(reference): Path<String>) -> PageResult {
     require(&node, &user, Section::Inbox)?;
     let view = task_view(&node, &reference).await?;

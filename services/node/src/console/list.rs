@@ -3,10 +3,11 @@
 //! JSON) with upload progress and every bad row named. Reads through the items API's filter;
 //! the import is the API's all-or-nothing `POST /api/v1/import`.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use quanze_domain::{Category, ItemStatus, Role};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html::{escape, filter_box, link_button, table, url_component};
 use super::{PageResult, Section, page, require};
@@ -16,8 +17,8 @@ use crate::api::public_page::status_label;
 use crate::auth::Principal;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new().route("/console/list", get(list_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(list_page))
 }
 
 /// Items per page.
@@ -46,6 +47,7 @@ fn options(all: &str, selected: Option<&str>, values: impl IntoIterator<Item = (
     out
 }
 
+#[utoipa::path(get, path = "/console/list", tag = "console", responses((status = 200, description = "本级清单 / the list", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn list_page(State(node): State<Node>, user: Principal, QueryParams(q): QueryParams<ListQuery>) -> PageResult {
     require(&node, &user, Section::List)?;
     let shown = ListQuery {

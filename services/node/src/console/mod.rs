@@ -17,12 +17,13 @@ mod list;
 mod publish;
 mod requests;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use quanze_domain::{Role, Tier};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::ApiError;
 use crate::auth::Principal;
@@ -30,10 +31,10 @@ use crate::state::Node;
 use html::escape;
 
 /// The console's routes (all GET: pages read, the API writes).
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/console", get(home))
-        .route("/console/login", get(login_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new()
+        .routes(routes!(home))
+        .routes(routes!(login_page))
         .merge(assets::routes())
         .merge(list::routes())
         .merge(publish::routes())
@@ -231,6 +232,7 @@ pub fn tier_label(tier: Tier) -> &'static str {
 }
 
 /// `GET /console`: the signed-in user's first page.
+#[utoipa::path(get, path = "/console", tag = "console", responses((status = 303, description = "To the caller's first page, or to the sign-in page")))]
 async fn home(State(node): State<Node>, user: Principal) -> Response {
     let tier = node.tier();
     let first = home_section(&user, tier);
@@ -264,6 +266,7 @@ fn home_section(user: &Principal, tier: Tier) -> Option<Section> {
 }
 
 /// `GET /console/login[?next=/console/...]`: the sign-in form (the script posts it to the API).
+#[utoipa::path(get, path = "/console/login", tag = "console", security(()), responses((status = 200, description = "登录页 / the sign-in page", content_type = "text/html", body = String)))]
 async fn login_page(State(node): State<Node>) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>登录 - {name}</title>\

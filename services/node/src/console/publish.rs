@@ -8,12 +8,13 @@
 //! (`POST /api/v1/catalogue/publications/lines` and `/sheet`, see `api/catalogue_sheet.rs`),
 //! which checks, signs and writes. Must not write, sign, parse sheets or decide a catalogue rule.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use chrono::NaiveDate;
 use quanze_domain::Tier;
 use quanze_store::PublicationRow;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html::{Tone, badge, escape, filter_box, link_button, table, url_component};
 use super::{PageResult, Section, page, require};
@@ -21,8 +22,8 @@ use crate::api::recon_board::{Board, board, ref_text};
 use crate::auth::Principal;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new().route("/console/publish", get(publish_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(publish_page))
 }
 
 /// The console path of a publication's board.
@@ -80,6 +81,7 @@ fn header_fields(node_tier: Tier, today: NaiveDate) -> String {
     )
 }
 
+#[utoipa::path(get, path = "/console/publish", tag = "console", responses((status = 200, description = "目录发布 / catalogue publications", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn publish_page(State(node): State<Node>, user: Principal) -> PageResult {
     require(&node, &user, Section::Publish)?;
     let me = node.division().clone();

@@ -9,12 +9,13 @@
 
 mod form;
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use quanze_domain::{Role, Status};
 use serde::Deserialize;
 use serde_json::Value;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html::{Tone, badge, escape, filter_box, link_button, table};
 use super::{PageResult, Section, page, require};
@@ -23,11 +24,8 @@ use crate::api::{ApiError, QueryParams};
 use crate::auth::Principal;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new()
-        .route("/console/requests", get(list_page))
-        .route("/console/requests/new", get(form::new_page))
-        .route("/console/requests/{id}", get(detail_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(list_page)).routes(routes!(form::new_page)).routes(routes!(detail_page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +90,7 @@ const HEADERS: [&str; 9] = ["编号", "标题", "类型", "申请部门", "状�
 
 /// `GET /console/requests[?status=]`: the caller's queue (requests waiting for one of their
 /// roles, or returned to their department), then all others they may read.
+#[utoipa::path(get, path = "/console/requests", tag = "console", responses((status = 200, description = "调整申请 / adjustment requests", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn list_page(State(node): State<Node>, user: Principal, QueryParams(q): QueryParams<ListQuery>) -> PageResult {
     require(&node, &user, Section::Requests)?;
     let status = match q.status.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
@@ -158,6 +157,7 @@ async fn list_page(State(node): State<Node>, user: Principal, QueryParams(q): Qu
 }
 
 /// `GET /console/requests/{id}`: the proposal, the full history and the caller's possible step.
+#[utoipa::path(get, path = "/console/requests/{id}", tag = "console", params(("id" = String, Path, description = "The request id")), responses((status = 200, description = "申请详情 / a request", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn detail_page(State(node): State<Node>, user: Principal, Path(id): Path<String>) -> PageResult {
     require(&node, &user, Section::Requests)?;
     let id = crate::api::requests::parse_id(&id)?;

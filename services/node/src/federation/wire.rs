@@ -13,7 +13,7 @@ pub const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
 pub const MAX_WAIT_SECS: u64 = 30;
 
 /// `POST /api/v1/fed/enroll`: a child presents its invite token and its new public key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
     pub token: String,
@@ -37,23 +37,25 @@ pub struct EnrollResponse {
 }
 
 /// One origin's head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeadEntry {
     pub origin: String,
     pub seq: u64,
+    #[schema(value_type = String)]
     pub hash: Hash,
 }
 
 /// The statement a node signs about the heads it holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeadsStatement {
+    #[schema(value_type = String)]
     pub node: DivisionCode,
     pub at: String,
     pub heads: Vec<HeadEntry>,
 }
 
 /// `GET /api/v1/fed/heads`: the statement and the node's signature over its canonical bytes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SignedHeads {
     #[serde(flatten)]
     pub statement: HeadsStatement,
@@ -75,17 +77,20 @@ impl SignedHeads {
 
 /// `GET /api/v1/fed/pull` answer: entries of the parent's and its ancestors' logs after the
 /// child's heads, ancestors first; `more` when the batch was cut.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PullResponse {
+    #[schema(value_type = Vec<crate::api::openapi::SignedEntryWireSchema>)]
     pub entries: Vec<SignedEntryWire>,
     pub more: bool,
 }
 
 /// `POST /api/v1/fed/push`: entries of the child's own and descendants' logs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
+    #[schema(value_type = String)]
     pub from: DivisionCode,
+    #[schema(value_type = Vec<crate::api::openapi::SignedEntryWireSchema>)]
     pub entries: Vec<SignedEntryWire>,
     /// The entries are the receiver's own log, returned by a child that holds more of it than
     /// the receiver does (the receiver was restored from an older backup).

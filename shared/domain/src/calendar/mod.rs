@@ -32,6 +32,7 @@ pub use days::Calendar;
 
 /// The unit of a time limit: working days (工作日) or calendar days (自然日).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DayUnit {
     /// 工作日: only days the calendar says are worked count.
@@ -84,6 +85,7 @@ impl FromStr for DayUnit {
 
 /// A time limit: a number of days in a unit, e.g. 20 working days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Window {
     pub days: u32,

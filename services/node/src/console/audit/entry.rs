@@ -44,6 +44,7 @@ pub(super) fn op_summary(op: &Value) -> String {
 }
 
 /// `GET /console/audit/entry/{origin}/{seq}`: the entry from the store.
+#[utoipa::path(get, path = "/console/audit/entry/{origin}/{seq}", tag = "console", params(("origin" = String, Path, description = "The log's division code"), ("seq" = String, Path, description = "The entry's seq")), responses((status = 200, description = "证据条目 / an evidence entry", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 pub(super) async fn entry_page(
     State(node): State<Node>,
     user: Principal,

@@ -9,13 +9,14 @@
 
 mod seals;
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use chrono::NaiveDate;
 use quanze_domain::grants::GrantStatus;
 use quanze_domain::{DivisionCode, GrantHeader, Role};
 use quanze_store::GrantRow;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html::{Tone, action_button, badge, escape, filter_box, link_button, table, url_component};
 use super::{PageResult, Section, page, require};
@@ -24,8 +25,8 @@ use crate::api::seals::visible_seals;
 use crate::auth::Principal;
 use crate::state::Node;
 
-pub fn routes() -> Router<Node> {
-    Router::new().route("/console/grants", get(grants_page)).route("/console/grants/{reference}", get(grant_page))
+pub fn routes() -> OpenApiRouter<Node> {
+    OpenApiRouter::new().routes(routes!(grants_page)).routes(routes!(grant_page))
 }
 
 /// Whether the user acts on grants and seals here (the establishment office, the operator);
@@ -137,6 +138,7 @@ fn grant_table(id: &str, rows: &[GrantRow], today: NaiveDate, me: &DivisionCode,
 }
 
 /// `GET /console/grants`: received and issued batches, seals, registers, requests.
+#[utoipa::path(get, path = "/console/grants", tag = "console", responses((status = 200, description = "赋权 / grants", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn grants_page(State(node): State<Node>, user: Principal) -> PageResult {
     require(&node, &user, Section::Grants)?;
     let today = node.today();
@@ -201,6 +203,7 @@ fn issue_form(today: NaiveDate) -> String {
 }
 
 /// `GET /console/grants/{reference}`: one batch, its items, seals and history.
+#[utoipa::path(get, path = "/console/grants/{reference}", tag = "console", params(("reference" = String, Path, description = "The reference")), responses((status = 200, description = "赋权详情 / a grant", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 async fn grant_page(State(node): State<Node>, user: Principal, Path(reference): Path<String>) -> PageResult {
     require(&node, &user, Section::Grants)?;
     let today = node.today();

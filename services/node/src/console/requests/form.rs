@@ -238,6 +238,7 @@ fn filing_form(kind_field: &str, title: &str, open: bool, fields: &str, common: 
 }
 
 /// `GET /console/requests/new[?attach=sha,sha]`: a clerk files a request (attachments first).
+#[utoipa::path(get, path = "/console/requests/new", tag = "console", responses((status = 200, description = "提交申请 / the filing form", content_type = "text/html", body = String), (status = 303, description = "Not signed in: to the sign-in page")))]
 pub(super) async fn new_page(
     State(node): State<Node>,
     user: Principal,
