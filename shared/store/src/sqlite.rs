@@ -26,7 +26,16 @@ pub(crate) async fn connect(path: &Path, read_only: bool) -> Result<sqlx::Sqlite
     if !read_only {
         opts = opts.journal_mode(SqliteJournalMode::Wal);
     }
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+    // A connection that comes back still inside a transaction (its rollback failed: an I/O
+    // error such as a full disk) is closed, not reused: every later `BEGIN` on it would fail.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .after_release(|conn, _| {
+            let clean = !sqlx::Connection::is_in_transaction(conn);
+            Box::pin(async move { Ok(clean) })
+        })
+        .connect_with(opts)
+        .await?;
     if !read_only {
         let tables: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",

@@ -434,3 +434,23 @@ pub struct LoginRecord {
     pub account: AccountRow,
     pub password_hash: String,
 }
+
+#[cfg(test)]
+mod storage_full_tests {
+    use super::StoreError;
+
+    #[test]
+    fn write_failures_for_lack_of_space_are_storage_full() {
+        for errno in [27, 28, 122] {
+            let e = StoreError::Db(sqlx::Error::Io(std::io::Error::from_raw_os_error(errno)));
+            assert!(e.is_storage_full(), "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn other_failures_are_not_storage_full() {
+        assert!(!StoreError::Db(sqlx::Error::Io(std::io::Error::from_raw_os_error(2))).is_storage_full());
+        assert!(!StoreError::Db(sqlx::Error::RowNotFound).is_storage_full());
+        assert!(!StoreError::Corrupt("x".into()).is_storage_full());
+    }
+}

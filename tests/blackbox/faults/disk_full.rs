@@ -64,7 +64,23 @@ async fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers() {
     let report = province.get("/api/v1/log/verify").await.expect(200);
     assert_eq!(report["ok"], true, "every log verifies on the full disk: {report}");
 
-    // The city's next entry cannot land either; its push is retried, and status says why.
+    // Smaller writes still fit for a while; fill what is left, then the city's next entry
+    // cannot land either: its push is retried, and status says why.
+    let mut full = false;
+    for n in 0..2_000 {
+        let reply = province
+            .post_json(
+                "/api/v1/items",
+                &quanze_tests::federation::item(&code("XK", 90_000 + n), "药品经营许可", "四川省药品监督管理局"),
+            )
+            .await;
+        if reply.status != 201 {
+            reply.expect_error(507, "STORAGE_FULL");
+            full = true;
+            break;
+        }
+    }
+    assert!(full, "the province's files reach the limit");
     let city = fed.city();
     city.add_item(&quanze_tests::federation::item("XK00091000", "燃气经营许可", "泸州市住房和城乡建设局")).await;
     eventually("the city reports the province's full disk", HEAL, async || {
@@ -78,6 +94,14 @@ async fn a_full_disk_refuses_writes_clearly_keeps_serving_and_recovers() {
     assert!(text.contains("STORAGE_FULL"), "quanze status on the city names the refusal: {text}");
 
     // Space freed: served without the limit, the node is whole, the import and the pushes land.
+    // Other failures (e.g. a push waiting too long for the write lock an import holds) are
+    // internal errors, retried by the child; shown for the record.
+    let log = fed.province().server_log();
+    for line in log.lines().filter(|l| l.contains("internal error")) {
+        eprintln!("province: {line}");
+    }
+    // A connection whose rollback failed on the full disk is closed, never reused half-open.
+    assert!(!log.contains("non-zero transaction depth"), "a connection was reused inside a failed transaction");
     fed.node_mut(PROVINCE).kill9().await;
     fed.node_mut(PROVINCE).restart().await;
     let province = fed.province();

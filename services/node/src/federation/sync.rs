@@ -204,6 +204,9 @@ fn lost_acknowledged(acks: &[(String, u64)], theirs: &[HeadEntry]) -> Option<Str
 
 async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &DivisionCode) -> Result<(), SyncError> {
     let ours = node.store().heads().await?;
+    // Read before the parent's heads: an acknowledgement that lands in between is then never
+    // mistaken for a loss.
+    let acks = node.store().push_acks().await?;
     // Heads signed by a key we do not hold yet mean the parent rotated its key and the entry
     // announcing it has not reached us: pull anyway (every entry is verified on its own, and a
     // different history fails the chain check), and check the heads again afterwards.
@@ -218,7 +221,7 @@ async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &Divisi
             // On a rollback, the pull loop records it and wakes the push loop, which returns
             // what we hold of the parent's own log.
             check_rollback(node, &ours, &statement.heads)?;
-            let lost = lost_acknowledged(&node.store().push_acks().await?, &statement.heads);
+            let lost = lost_acknowledged(&acks, &statement.heads);
             let mut s = node.sync_status();
             s.rollback = lost.map(|l| format!("{} {l}", now()));
             s.parent_heads = statement.heads;
@@ -487,4 +490,29 @@ async fn return_parent_log(
         return Ok(false);
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(origin: &str, seq: u64) -> HeadEntry {
+        HeadEntry { origin: origin.into(), seq, hash: quanze_ledger::Hash::of(format!("{origin}#{seq}").as_bytes()) }
+    }
+
+    #[test]
+    fn a_parent_holding_what_it_acknowledged_lost_nothing() {
+        let acks = vec![("510521".to_string(), 5), ("510521100".to_string(), 2)];
+        assert_eq!(lost_acknowledged(&acks, &[head("510521", 5), head("510521100", 7)]), None);
+        assert_eq!(lost_acknowledged(&[], &[head("510521", 5)]), None);
+    }
+
+    #[test]
+    fn a_parent_holding_less_than_it_acknowledged_is_reported_per_origin() {
+        let acks = vec![("510521".to_string(), 5), ("510521100".to_string(), 2)];
+        let lost = lost_acknowledged(&acks, &[head("510521", 3)]).expect("a loss");
+        assert!(lost.contains("510521: 上级确认过 #5，现只有 #3"), "{lost}");
+        assert!(lost.contains("510521100: 上级确认过 #2，现只有 #0"), "{lost}");
+        assert!(lost.contains("sending them again"), "bilingual: {lost}");
+    }
 }
