@@ -22,8 +22,8 @@ use tokio::process::{Child, Command};
 pub mod browser;
 pub mod faults;
 pub mod federation;
-pub mod proxy;
 pub mod postgres;
+pub mod proxy;
 
 /// How long a node may take to answer `/healthz` after `serve` is started.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(15);

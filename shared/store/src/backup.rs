@@ -41,10 +41,7 @@ pub const LOCAL_TABLES: &[(&str, &[&str])] = &[
     ("api_tokens", &["token_hash", "account", "label", "created_at", "revoked_at"]),
     // Cosigned checkpoints are evidence a parent signed, not derivable from the entries; the
     // cosign heads are this node's compare-and-set points for its children's next checkpoints.
-    (
-        "checkpoints",
-        &["origin", "size", "root", "at", "signature", "cosigner", "cosignature", "stored_at"],
-    ),
+    ("checkpoints", &["origin", "size", "root", "at", "signature", "cosigner", "cosignature", "stored_at"]),
     ("cosign_heads", &["origin", "size", "root"]),
 ];
 

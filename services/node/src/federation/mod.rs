@@ -12,8 +12,8 @@
 //! The parent's side is `api/fed.rs`. Verification and application of what arrives is
 //! `Node::ingest` → the store; nothing here trusts a peer's word for anything it can check.
 
-pub mod checkpoints;
 pub mod catch_up;
+pub mod checkpoints;
 pub mod client;
 pub mod invite;
 pub mod status;
