@@ -84,13 +84,22 @@ fn error_response() -> Response {
 /// The full document: the frame, the operations of `routes`, and on every operation the
 /// shared error answers (`4XX`, `5XX`) where it does not document that status itself. A page
 /// (an operation answering `text/html`) shows its errors as a page (`console::PageError`).
+/// A request line or head too long for the server's buffer is answered by the HTTP layer
+/// before any route runs, with 414 or 431 and no body: documented as such on every operation.
 pub fn document(routes: OpenApi) -> OpenApi {
     let mut doc = <Base as utoipa::OpenApi>::openapi();
     doc.merge(routes);
     let components = doc.components.get_or_insert_with(Default::default);
     components.responses.insert("PageError".into(), RefOr::T(page_error_response()));
+    components.responses.insert("HeadTooLarge".into(), RefOr::T(head_too_large_response()));
     for item in doc.paths.paths.values_mut() {
         for op in operations(item) {
+            for status in ["414", "431"] {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| RefOr::Ref(utoipa::openapi::Ref::new("#/components/responses/HeadTooLarge")));
+            }
             let error = if is_page(op) { "#/components/responses/PageError" } else { "#/components/responses/Error" };
             for range in ["4XX", "5XX"] {
                 op.responses
@@ -109,6 +118,10 @@ fn is_page(op: &Operation) -> bool {
         RefOr::T(r) => r.content.contains_key("text/html"),
         RefOr::Ref(_) => false,
     }) || op.responses.responses.keys().all(|k| k == "303")
+}
+
+fn head_too_large_response() -> Response {
+    ResponseBuilder::new().description("URI or headers longer than the server reads (HTTP layer, no body)").build()
 }
 
 fn page_error_response() -> Response {
