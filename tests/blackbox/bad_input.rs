@@ -129,6 +129,40 @@ async fn absent_required_keys_are_named_in_errors() {
     TestNode::assert_unchanged(&before, &node.snapshot().await, "absent required keys");
 }
 
+/// Texts an exported spreadsheet could not carry back unchanged (a `；` or a line break inside one
+/// element, outer spaces, control characters) are refused in new input — items, updates, JSON
+/// imports — naming each field, so a download → edit → re-import never changes an item.
+#[tokio::test]
+async fn texts_a_spreadsheet_cannot_carry_are_422() {
+    let node = node_with_one_item().await;
+    let before = node.snapshot().await;
+    let mut item = food_penalty();
+    item["name"] = json!(" 对未取得食品经营许可从事食品经营活动的处罚");
+    item["responsibilities"] = json!(["受理责任；审查责任"]);
+    item["supervision"] = json!(["日常\u{7}监督"]);
+    let body = node.post_json("/api/v1/items", &item).await.expect_error(422, "VALIDATION_FAILED");
+    assert_eq!(fields(&body), ["name", "responsibilities", "supervision"], "{body}");
+    for e in body["errors"].as_array().into_iter().flatten() {
+        quanze_tests::assert_bilingual(e["message"].as_str().unwrap_or_else(|| panic!("no message: {e}")));
+    }
+
+    let body = node
+        .patch_json("/api/v1/items/XK00035000", &json!({"remedies": ["行政复议\n行政诉讼"]}))
+        .await
+        .expect_error(422, "VALIDATION_FAILED");
+    assert_eq!(fields(&body), ["remedies"], "{body}");
+
+    let mut cited = food_penalty();
+    cited["basis"] = json!([{"law": "中华人民共和国食品安全法", "article": "第一百二十二条;"}]);
+    let body = node
+        .post_bytes("/api/v1/import?format=json", "application/json", json!([cited]).to_string())
+        .await
+        .expect_error(422, "IMPORT_INVALID");
+    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("no errors list: {body}"));
+    assert!(errors.iter().any(|e| e["row"] == 1 && e["field"] == "basis"), "{body}");
+    TestNode::assert_unchanged(&before, &node.snapshot().await, "texts a spreadsheet cannot carry");
+}
+
 #[tokio::test]
 async fn duplicate_code_is_409() {
     let node = node_with_one_item().await;

@@ -115,6 +115,13 @@ pub struct Publication {
     pub changes: Vec<CatalogueChange>,
 }
 
+impl Publication {
+    /// The new catalogue items the publication brings (added, merged into, split into).
+    pub fn new_items(&self) -> Vec<&PowerItem> {
+        self.changes.iter().flat_map(CatalogueChange::new_items).collect()
+    }
+}
+
 /// An item of a publisher's catalogue and the tiers that exercise it. A cancelled (merged,
 /// split) item stays with status `cancelled` so that its code is never reused silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

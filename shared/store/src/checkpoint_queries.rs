@@ -29,15 +29,17 @@ where
     if ids.is_empty() {
         return Ok(out);
     }
-    let mut q = QueryBuilder::<Db>::new("SELECT level, idx, hash FROM merkle_nodes WHERE origin = ");
-    q.push_bind(origin.to_string()).push(" AND (");
+    // A join with the wanted (level, idx) pairs, so that each one is a primary-key lookup: an
+    // `OR` of pairs (or a row-value `IN`) makes SQLite scan every subtree of the origin.
+    let mut q = QueryBuilder::<Db>::new("WITH wanted(level, idx) AS (VALUES ");
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
-            q.push(" OR ");
+            q.push(", ");
         }
-        q.push("(level = ").push_bind(i64::from(id.level)).push(" AND idx = ").push_bind(to_i64(id.index)).push(")");
+        q.push("(").push_bind(i64::from(id.level)).push(", ").push_bind(to_i64(id.index)).push(")");
     }
-    q.push(")");
+    q.push(") SELECT m.level, m.idx, m.hash FROM wanted w JOIN merkle_nodes m ON m.origin = ");
+    q.push_bind(origin.to_string()).push(" AND m.level = w.level AND m.idx = w.idx");
     for r in q.build().fetch_all(executor).await? {
         let level: i64 = r.try_get("level")?;
         let hash: Vec<u8> = r.try_get("hash")?;

@@ -80,6 +80,18 @@ pub async fn show(State(node): State<Node>, Path(code): Path<String>) -> Result<
     row.map(Json).ok_or_else(|| ApiError::not_found(format!("事项 {code} / item {code}")))
 }
 
+fn invalid_item(errors: Vec<quanze_domain::FieldError>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "事项不符合要求 / invalid item")
+        .with_errors(errors)
+}
+
+/// New items must survive a spreadsheet round trip (`quanze_domain::import::sheet_faithful_errors`):
+/// 422 `VALIDATION_FAILED` naming each field that would not.
+pub(super) fn sheet_faithful(item: &PowerItem) -> Result<(), ApiError> {
+    let errors = quanze_domain::import::sheet_faithful_errors(item);
+    if errors.is_empty() { Ok(()) } else { Err(invalid_item(errors)) }
+}
+
 pub(super) fn written(entry: &VerifiedEntry, extra: serde_json::Value) -> serde_json::Value {
     let mut out = json!({ "entry": entry.entry_ref() });
     if let (Some(obj), serde_json::Value::Object(more)) = (out.as_object_mut(), extra) {
@@ -93,10 +105,11 @@ pub async fn create(State(node): State<Node>, JsonBody(item): JsonBody<PowerItem
     let op = Op::add(item);
     // Check before signing so the answer lists every field error; the store checks again.
     let warnings = match &op {
-        Op::ItemAdd { item, .. } => item.validate().map_err(|errors| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "事项不符合要求 / invalid item")
-                .with_errors(errors)
-        })?,
+        Op::ItemAdd { item, .. } => {
+            let warnings = item.validate().map_err(invalid_item)?;
+            sheet_faithful(item)?;
+            warnings
+        }
         _ => Vec::new(),
     };
     let entry = node.write(vec![op.clone()]).await?;
@@ -113,6 +126,7 @@ pub async fn update(
     let op = Op::update(code.clone(), patch);
     let current = node.store().item(node.division(), &code).await?.map(|r| r.item);
     let next = apply_item_op(current.as_ref(), &op)?;
+    sheet_faithful(&next)?;
     let entry = node.write(vec![op]).await?;
     Ok(Json(written(&entry, json!({ "item": next }))))
 }

@@ -101,6 +101,9 @@ async fn publish(State(node): State<Node>, JsonBody(publication): JsonBody<Publi
 /// Writes `publication` as one `catalogue.publish` entry and answers 201 with its summary: the
 /// one write path of every way to publish (JSON, a sheet, typed lines).
 pub async fn publish_publication(node: &Node, publication: Publication) -> Result<Response, ApiError> {
+    for item in publication.new_items() {
+        super::items::sheet_faithful(item)?;
+    }
     let entry = node.write(vec![Op::Publish { publication }]).await?;
     let row = node.store().publication(node.division(), entry.seq(), false).await?;
     let extra =

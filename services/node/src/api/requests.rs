@@ -16,6 +16,7 @@ use quanze_domain::requests::filing_deadline;
 use quanze_domain::requests::workflow::MAX_ATTACHMENT_BYTES;
 use quanze_domain::{
     Decision, DivisionCode, Op, Outcome, PowerItem, Proposal, RequestState, Role, Stage, Status, WorkflowError,
+    apply_item_op,
 };
 use quanze_store::{AttachmentRow, RequestRow, RequestStepRow};
 use serde::Deserialize;
@@ -137,6 +138,7 @@ async fn file(
     check_attachments(&node, &proposal).await?;
     let current = current_items(&node, &proposal).await?;
     RequestState::open(0, &actor, &proposal, node.today(), |c| current.get(c).cloned())?;
+    check_sheet_faithful(&proposal, &current)?;
     let entry = node.write(vec![Op::RequestSubmit { request: None, proposal, actor }]).await?;
     answer(&node, entry.seq(), StatusCode::CREATED).await
 }
@@ -155,6 +157,7 @@ async fn resubmit(
     check_attachments(&node, &proposal).await?;
     let current = current_items(&node, &proposal).await?;
     row.state().resubmit(&actor, &proposal, node.today(), |c| current.get(c).cloned())?;
+    check_sheet_faithful(&proposal, &current)?;
     node.write(vec![Op::RequestSubmit { request: Some(id), proposal, actor }]).await?;
     answer(&node, id, StatusCode::OK).await
 }
@@ -218,6 +221,17 @@ pub(crate) async fn current_items(node: &Node, proposal: &Proposal) -> Result<Ha
         }
     }
     Ok(out)
+}
+
+/// Every item the proposal would write survives a spreadsheet round trip. Checked when filing
+/// only: replaying a filed request never applies rules added after it was signed.
+fn check_sheet_faithful(proposal: &Proposal, current: &HashMap<String, PowerItem>) -> Result<(), ApiError> {
+    for change in &proposal.changes {
+        if let Ok(next) = apply_item_op(current.get(change.code()), &change.to_op(proposal.kind)) {
+            super::items::sheet_faithful(&next)?;
+        }
+    }
+    Ok(())
 }
 
 /// Every cited attachment was uploaded here, with that size.

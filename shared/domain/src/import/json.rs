@@ -40,7 +40,13 @@ pub(super) fn read(text: &str) -> Read {
     for (i, element) in elements.iter().enumerate() {
         let row = i + 1;
         match PowerItem::deserialize(element) {
-            Ok(item) => items.push((row, item)),
+            Ok(item) => {
+                // A list imported as JSON must also be one a spreadsheet can carry.
+                for e in super::sheet_faithful_errors(&item) {
+                    errors.push(row_error(row, Some(e.field), e.message));
+                }
+                items.push((row, item));
+            }
             Err(e) => {
                 let message = e.to_string();
                 let field = field_of(element, &message);

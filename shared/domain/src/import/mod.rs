@@ -12,6 +12,7 @@
 
 mod catalogue_csv;
 mod cells;
+mod faithful;
 mod grant_csv;
 mod json;
 mod sheet;
@@ -28,6 +29,7 @@ use crate::item::{Field, PowerItem};
 use crate::list::{RowError, RowWarning, validate_rows};
 
 pub use catalogue_csv::{parse_catalogue_csv, parse_catalogue_workbook};
+pub use faithful::sheet_faithful_errors;
 pub use grant_csv::{parse_grant_csv, parse_grant_sheet, parse_grant_workbook};
 pub use json::items_to_json;
 pub use sheet::{escape_formula, items_to_csv};

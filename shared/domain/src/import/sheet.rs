@@ -262,7 +262,8 @@ fn unescape_formula(cell: &str) -> &str {
 /// `受理（政务服务窗口，1个工作日）→审查（…）`. The round trip is exact except: an element that
 /// itself contains `；`, `;` or a line break comes back split in several; a flow step name with
 /// `→`/`->` or ending in parentheses is read differently; text is trimmed; `status_reason` has
-/// no column and comes back empty.
+/// no column and comes back empty. New input that would not survive is refused where it enters
+/// (`sheet_faithful_errors`), so these exceptions concern only entries signed before that rule.
 pub fn items_to_csv(items: &[PowerItem]) -> String {
     let mut writer = csv::Writer::from_writer(BOM.as_bytes().to_vec());
     writer.write_record(FIELDS.map(Field::label)).expect("writing to memory cannot fail");
