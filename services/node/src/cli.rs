@@ -331,6 +331,15 @@ pub enum ChildCommand {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// After a restore from a backup, stop waiting for a child's confirmation that it holds
+    /// nothing newer of this node's log (a child gone for good). Entries it may still hold
+    /// would then fork this node's log: use only when the child cannot come back.
+    Release {
+        #[arg(long)]
+        division: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Clear a descendant's fork by re-enrolling it (optionally with a new key).
     Resolve {
         #[arg(long)]

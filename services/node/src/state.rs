@@ -74,6 +74,9 @@ struct NodeInner {
     /// Restored from a backup and not yet caught up with our own log at the parent: signing
     /// now could fork our log (the parent may hold later entries of ours).
     own_log_unconfirmed: std::sync::atomic::AtomicBool,
+    /// Restored from a backup: the children that still have to confirm they hold nothing of our
+    /// log beyond our head (`federation::restore_hold`). Writes wait until it is empty.
+    awaiting_children: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// Why a write failed.
@@ -88,6 +91,11 @@ pub enum WriteError {
         "节点从备份恢复后尚未与上级核对本节点日志，暂不接受写入 / restored from a backup: own log not yet confirmed with the parent"
     )]
     OwnLogUnconfirmed,
+    /// A restored node whose children have not all confirmed they hold nothing newer of its log.
+    #[error(
+        "节点从备份恢复后，等待下级确认未持有本节点更新的条目：{0} / restored from a backup: waiting for these children to confirm they hold no newer entry of ours"
+    )]
+    AwaitingChildren(String),
 }
 
 /// Where the node runs: set once when it is served (absent in offline tools).
@@ -128,6 +136,7 @@ impl Node {
     ) -> Result<Node, StoreError> {
         let head = store.head(&division).await?;
         let unconfirmed = store.restored_unconfirmed().await?;
+        let awaiting = crate::federation::restore_hold::load(&store, &division, unconfirmed).await?;
         Ok(Node {
             inner: Arc::new(NodeInner {
                 division,
@@ -146,6 +155,7 @@ impl Node {
                 counters: Counters::default(),
                 clock: crate::clock::process_clock(),
                 own_log_unconfirmed: std::sync::atomic::AtomicBool::new(unconfirmed),
+                awaiting_children: std::sync::Mutex::new(awaiting),
             }),
         })
     }
@@ -213,6 +223,21 @@ impl Node {
     ) -> anyhow::Result<crate::federation::wire::SignedHeads> {
         let writer = self.inner.writer.lock().await;
         crate::federation::wire::SignedHeads::sign(statement, &writer.key)
+    }
+
+    /// Every origin held with its head, signed now by this node (`GET /api/v1/fed/heads`).
+    /// `at` is this node's clock (shifted by `--now` when set): children compare it with theirs.
+    pub async fn signed_heads(&self) -> anyhow::Result<crate::federation::wire::SignedHeads> {
+        let heads = self
+            .inner
+            .store
+            .heads()
+            .await?
+            .into_iter()
+            .map(|(origin, h)| crate::federation::wire::HeadEntry { origin, seq: h.seq, hash: h.hash })
+            .collect();
+        let at = quanze_ledger::format_at(self.inner.clock.now());
+        self.sign_heads(crate::federation::wire::HeadsStatement { node: self.inner.division.clone(), at, heads }).await
     }
 
     /// Signs a statement that is not a log entry (e.g. the public list's digest) with the
@@ -313,6 +338,10 @@ impl Node {
     async fn write_locked(&self, writer: &mut Writer, ops: Vec<Op>) -> Result<VerifiedEntry, WriteError> {
         if self.own_log_unconfirmed() {
             return Err(WriteError::OwnLogUnconfirmed);
+        }
+        let awaiting = self.awaiting_children();
+        if !awaiting.is_empty() {
+            return Err(WriteError::AwaitingChildren(awaiting.join("、")));
         }
         let n_ops = ops.len() as u64;
         let entry = sign_entry(&writer.key, &self.inner.division, writer.head.as_ref(), self.inner.clock.now(), ops)?;
@@ -451,6 +480,25 @@ impl Node {
         self.inner.store.confirm_restored().await?;
         self.inner.own_log_unconfirmed.store(false, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Children that must still confirm, after a restore, that they hold nothing newer of our
+    /// log (empty in normal operation).
+    pub fn awaiting_children(&self) -> Vec<String> {
+        self.inner.awaiting_children.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().cloned().collect()
+    }
+
+    /// `child` confirmed (or the operator released it): stored first, then writes may resume
+    /// once no child is left. Returns the children still awaited.
+    pub async fn child_confirmed(&self, child: &str) -> Result<Vec<String>, StoreError> {
+        // Under the writer's lock: one change of the list at a time, and no write in between.
+        let _writer = self.inner.writer.lock().await;
+        let mut left = self.awaiting_children();
+        left.retain(|c| c != child);
+        crate::federation::restore_hold::save(&self.inner.store, &left).await?;
+        let mut awaiting = self.inner.awaiting_children.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        awaiting.remove(child);
+        Ok(awaiting.iter().cloned().collect())
     }
 
     /// The current head of this node's own log.

@@ -82,6 +82,11 @@ pub const STORE_TABLES: &[&str] = &["entries", "store_meta", "_sqlx_migrations"]
 /// `federation::catch_up`).
 pub const RESTORED_STATE_KEY: &str = "restored_own_log_unconfirmed";
 
+/// The `node_state` key of the children a restored node waits for (see the node's
+/// `federation::restore_hold`). A restore removes it, so that the node notes its children
+/// afresh on its first start; one left in the archive by an earlier restore must not count.
+pub const RESTORED_CHILDREN_KEY: &str = "restored_children_unconfirmed";
+
 /// One value of a node-local row. Only these three column types (and NULL) exist in the
 /// node-local tables of both backends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

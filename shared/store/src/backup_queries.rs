@@ -7,7 +7,7 @@
 // every entry is re-verified and the projections are rebuilt (`replay_all`), and only then is
 // anything committed; a failure or a kill leaves the target as empty as it was.
 
-use crate::backup::{BackupRecord, BackupSummary, BackupValue, LOCAL_TABLES, RESTORED_STATE_KEY};
+use crate::backup::{BackupRecord, BackupSummary, BackupValue, LOCAL_TABLES, RESTORED_CHILDREN_KEY, RESTORED_STATE_KEY};
 
 /// Reads one consistent snapshot and hands every record to `sink`, entries first (arrival
 /// order), then the node-local tables.
@@ -110,6 +110,7 @@ pub(crate) async fn restore(
         .bind(RESTORED_STATE_KEY)
         .execute(&mut *tx)
         .await?;
+    sqlx::query("DELETE FROM node_state WHERE key = $1").bind(RESTORED_CHILDREN_KEY).execute(&mut *tx).await?;
     let replayed = replay_all(&mut tx, fallback).await?;
     tx.commit().await?;
     Ok(replayed)

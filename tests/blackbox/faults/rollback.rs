@@ -113,3 +113,86 @@ async fn a_parent_restored_from_an_old_backup_is_refused_then_gets_its_lost_entr
         assert!(status["quarantined"].as_array().is_some_and(Vec::is_empty), "no fork: {status}");
     }
 }
+
+/// A city restored with `quanze restore` while the only copy of its newest entries is at its
+/// county (the province was down when it wrote them). After catching up with the province it
+/// still refuses writes — signing now would reuse a seq the county holds — and says which child
+/// it waits for; a forged confirmation is refused. Once the county is back, it returns the
+/// city's entries and confirms; the city's next entry follows them, with no fork anywhere.
+#[tokio::test]
+async fn a_restored_parent_holds_its_writes_until_its_children_confirm() {
+    let mut fed = Federation::start(3).await;
+    let city = fed.city();
+    city.add_item(&item("XK00091000", "燃气经营许可", "泸州市住房和城乡建设局")).await;
+    let archive = city.scratch("city.qzbackup");
+    let out = city.cli(["backup", "--to", archive.to_str().unwrap()]).await;
+    assert!(out.status.success(), "quanze backup: {}", quanze_tests::describe(&out));
+    let backed_up = fed_heads(city).await.get(CITY).cloned().expect("the city's own head");
+
+    // With the province down, the city's next entries reach only the county.
+    fed.node_mut(PROVINCE).stop().await;
+    let city = fed.city();
+    city.add_item(&item("XK00092000", "城市建筑垃圾处置核准", "泸州市城市管理局")).await;
+    let c = entry_head(&city.add_item(&item("XK00093000", "户外广告设施设置审批", "泸州市城市管理局")).await, CITY);
+    wait_head(fed.county(), CITY, &c, HEAL, "the city's entries reach the county").await;
+
+    // The city loses its disk and is restored; the county is down, the province back up.
+    fed.node_mut(COUNTY).stop().await;
+    let city = fed.node_mut(CITY);
+    city.stop().await;
+    std::fs::remove_dir_all(&city.data_dir).unwrap();
+    let out = quanze_tests::quanze([
+        "restore",
+        "--from",
+        archive.to_str().unwrap(),
+        "--data-dir",
+        city.data_dir.to_str().unwrap(),
+    ])
+    .await;
+    assert!(out.status.success(), "quanze restore: {}", quanze_tests::describe(&out));
+    fed.node_mut(PROVINCE).restart().await;
+    fed.node_mut(CITY).restart().await;
+
+    let city = fed.city();
+    eventually("the restored city caught up with the province and waits for the county", HEAL, async || {
+        let s = city.fed_status().await;
+        if s["own_log_unconfirmed"] == false && s["awaiting_children"] == serde_json::json!([COUNTY]) {
+            Ok(())
+        } else {
+            Err(s.to_string())
+        }
+    })
+    .await;
+    assert_eq!(fed_heads(city).await.get(CITY), Some(&backed_up), "the province had none of the newer entries");
+    let refused =
+        city.post_json("/api/v1/items", &item("XK00094000", "临时占用城市道路审批", "泸州市城市管理局")).await;
+    let body = refused.expect_error(503, "OWN_LOG_UNCONFIRMED");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains(COUNTY)), "names the awaited child: {body}");
+    let text = city.status_text().await;
+    assert!(text.contains("等待下级确认") && text.contains(COUNTY), "quanze status: {text}");
+    // Anyone can post to the confirmation route: a statement not signed by the county's key counts for nothing.
+    let forged = serde_json::json!({
+        "node": COUNTY, "at": chrono::Utc::now().to_rfc3339(), "heads": [], "sig": "0".repeat(128),
+    });
+    city.post_json("/api/v1/fed/confirm", &forged).await.expect_error(403, "NODE_SIGNATURE_INVALID");
+    assert_eq!(city.fed_status().await["awaiting_children"], serde_json::json!([COUNTY]));
+
+    // The county comes back: it returns the city's entries, then confirms; writes resume.
+    fed.node_mut(COUNTY).restart().await;
+    let city = fed.city();
+    wait_head(city, CITY, &c, HEAL, "the county returns the city's lost entries").await;
+    let written = eventually("the restored city accepts writes again", HEAL, async || {
+        let reply =
+            city.post_json("/api/v1/items", &item("XK00094000", "临时占用城市道路审批", "泸州市城市管理局")).await;
+        if reply.status == 201 { Ok(reply.json()) } else { Err(reply.json().to_string()) }
+    })
+    .await;
+    assert_eq!(entry_head(&written, CITY).0, c.0 + 1, "the city's next entry follows the returned ones");
+    assert_eq!(city.fed_status().await["awaiting_children"], serde_json::json!([]));
+    fed.wait_converged(HEAL).await;
+    for n in &fed.nodes {
+        n.assert_consistent("after the restored city resumed").await;
+        let status = n.fed_status().await;
+        assert!(status["quarantined"].as_array().is_some_and(Vec::is_empty), "no fork at {}: {status}", n.division);
+    }
+}

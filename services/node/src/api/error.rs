@@ -170,11 +170,9 @@ impl From<WriteError> for ApiError {
                 "PAYLOAD_TOO_LARGE",
                 format!("条目 {n} 字节超过上限 / entry too large"),
             ),
-            WriteError::OwnLogUnconfirmed => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "OWN_LOG_UNCONFIRMED",
-                WriteError::OwnLogUnconfirmed.to_string(),
-            ),
+            held @ (WriteError::OwnLogUnconfirmed | WriteError::AwaitingChildren(_)) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "OWN_LOG_UNCONFIRMED", held.to_string())
+            }
             other => ApiError::internal(other),
         }
     }

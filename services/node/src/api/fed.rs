@@ -26,27 +26,74 @@ use utoipa_axum::routes;
 use super::error::{ApiError, JsonBody, QueryParams};
 use crate::federation::invite::{Invite, token_hash};
 use crate::federation::wire::{
-    EnrollRequest, EnrollResponse, HeadEntry, HeadsStatement, MAX_BATCH_ENTRIES, MAX_PUSH_BYTES, MAX_WAIT_SECS,
-    PullResponse, PushRequest, PushResponse,
+    EnrollRequest, EnrollResponse, MAX_BATCH_ENTRIES, MAX_PUSH_BYTES, MAX_WAIT_SECS, PullResponse, PushRequest,
+    PushResponse,
 };
 use crate::state::{Node, Scope};
 
 /// `GET /api/v1/fed/heads`: every origin held, signed by this node.
 #[utoipa::path(get, path = "/fed/heads", tag = "federation", responses((status = 200, description = "Every origin held, signed by this node", body = crate::federation::wire::SignedHeads)), security(()))]
 pub async fn heads(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
-    let heads = node
-        .store()
-        .heads()
-        .await?
-        .into_iter()
-        .map(|(origin, h)| HeadEntry { origin, seq: h.seq, hash: h.hash })
-        .collect();
-    // `at` is this node's clock (shifted by `--now` when set): children compare it with theirs
-    // and show the offset in `quanze status`.
-    let statement =
-        HeadsStatement { node: node.division().clone(), at: quanze_ledger::format_at(node.clock().now()), heads };
-    let signed = node.sign_heads(statement).await.map_err(ApiError::internal)?;
-    Ok(Json(signed))
+    let signed = node.signed_heads().await.map_err(ApiError::internal)?;
+    // A node restored from a backup names the children it waits for (`restore_hold`).
+    let awaiting = node.awaiting_children().join(",");
+    let mut headers = axum::http::HeaderMap::new();
+    if !awaiting.is_empty()
+        && let Ok(value) = axum::http::HeaderValue::from_str(&awaiting)
+    {
+        headers.insert(crate::federation::restore_hold::AWAITING_HEADER, value);
+    }
+    Ok((headers, Json(signed)))
+}
+
+/// `POST /api/v1/fed/confirm`: a child of a node restored from a backup confirms, with its own
+/// signed heads, that it holds nothing of this node's log beyond this node's head. When no
+/// child is left, writes resume.
+#[utoipa::path(post, path = "/fed/confirm", tag = "federation", request_body(content = crate::federation::wire::SignedHeads, description = "The child's heads, signed by its current key since this node's restore"), responses((status = 200, description = "Confirmed: the children still awaited", body = ConfirmAnswer)), security(()))]
+pub async fn confirm(
+    State(node): State<Node>,
+    JsonBody(signed): JsonBody<crate::federation::wire::SignedHeads>,
+) -> Result<impl IntoResponse, ApiError> {
+    use crate::federation::restore_hold::{ConfirmError, check_confirmation};
+    let child = check_confirmation(&node, signed).await.map_err(|e| match e {
+        ConfirmError::NotAChild(_) | ConfirmError::BadSignature => {
+            ApiError::new(StatusCode::FORBIDDEN, "NODE_SIGNATURE_INVALID", e.to_string())
+        }
+        ConfirmError::Stale(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "STATEMENT_STALE", e.to_string()),
+        ConfirmError::HoldsMore { .. } | ConfirmError::Differs(_) => {
+            ApiError::new(StatusCode::CONFLICT, "CHILD_HOLDS_MORE", e.to_string())
+        }
+        ConfirmError::Store(e) => e.into(),
+    })?;
+    let awaiting = node.child_confirmed(&child).await?;
+    if awaiting.is_empty() {
+        tracing::info!(%child, "every child confirmed after the restore: writes resume");
+    }
+    Ok(Json(ConfirmAnswer { confirmed: child, awaiting }))
+}
+
+/// `POST /api/v1/fed/children/{division}/release` (operator): after a restore, stop waiting for
+/// this child's confirmation (a child gone for good; `quanze child release`).
+#[utoipa::path(post, path = "/fed/children/{division}/release", tag = "federation", params(("division" = String, Path, description = "The child's division code")), responses((status = 200, description = "Released: the children still awaited", body = ConfirmAnswer)))]
+pub async fn release(
+    State(node): State<Node>,
+    axum::extract::Path(division): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    if !node.awaiting_children().contains(&division) {
+        return Err(ApiError::not_found(format!("等待确认的下级 {division} / awaited child {division}")));
+    }
+    tracing::warn!(child = %division, "operator released a child from the restore hold");
+    let awaiting = node.child_confirmed(&division).await?;
+    Ok(Json(ConfirmAnswer { confirmed: division, awaiting }))
+}
+
+/// The answer of `POST /api/v1/fed/confirm`.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ConfirmAnswer {
+    /// The child that confirmed.
+    pub confirmed: String,
+    /// Children still awaited; writes resume when empty.
+    pub awaiting: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -491,4 +538,6 @@ pub fn routes() -> OpenApiRouter<Node> {
         .routes(routes!(resolve))
         .routes(routes!(rotate))
         .routes(routes!(status))
+        .routes(routes!(confirm))
+        .routes(routes!(release))
 }

@@ -11,7 +11,7 @@ mod calendar;
 mod catalogue_sheet;
 mod checkpoints;
 mod error;
-mod fed;
+pub(crate) mod fed;
 mod grant_sheet;
 pub(crate) mod grants;
 pub mod items;

@@ -31,7 +31,7 @@ pub enum Access {
 const OFFICE: &[Role] = &[Role::Establishment];
 
 /// Exact paths open to everyone, whatever the method (other methods get 405 from the router).
-const OPEN_PATHS: [&str; 11] = [
+const OPEN_PATHS: [&str; 12] = [
     "/healthz",
     "/metrics",
     "/api/v1/fed/enroll",
@@ -43,6 +43,7 @@ const OPEN_PATHS: [&str; 11] = [
     "/api/v1/fed/checkpoints",
     "/api/v1/fed/checkpoints/relay",
     "/openapi.json",
+    "/api/v1/fed/confirm",
 ];
 
 /// Path trees open to everyone: the public list (no login) and the console's sign-in page,
@@ -112,6 +113,7 @@ mod tests {
             (Method::GET, "/api/v1/fed/pull", Access::Open),
             (Method::GET, "/api/v1/fed/heads", Access::Open),
             (Method::GET, "/api/v1/fed/recover", Access::Open),
+            (Method::POST, "/api/v1/fed/confirm", Access::Open),
             (Method::POST, "/api/v1/auth/login", Access::Open),
             (Method::GET, "/public", Access::Open),
             (Method::GET, "/public/items/XK00035000", Access::Open),

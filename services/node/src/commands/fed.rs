@@ -32,6 +32,16 @@ pub async fn child(cmd: ChildCommand) -> anyhow::Result<()> {
                 client(&node)?.send_json(Method::POST, &path, &json!({ "after": after, "reason": reason })).await?;
             println!("已撤销 {division} 第 {after} 条之后的签名（本节点日志 #{}）/ revoked", res["seq"]);
         }
+        ChildCommand::Release { division, node } => {
+            let path = format!("/api/v1/fed/children/{division}/release");
+            let res = client(&node)?.send_json(Method::POST, &path, &Value::Null).await?;
+            let left: Vec<&str> = res["awaiting"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            if left.is_empty() {
+                println!("已不再等待 {division}；写入已恢复 / no longer waiting for {division}: writes resume");
+            } else {
+                println!("已不再等待 {division}；仍在等待 {} / still waiting for them", left.join("、"));
+            }
+        }
         ChildCommand::Resolve { division, key, reason, node } => {
             let body = json!({ "division": division, "key": key, "reason": reason });
             let res = client(&node)?.send_json(Method::POST, "/api/v1/fed/resolve", &body).await?;
@@ -128,6 +138,19 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             }
         }
         None => println!("上级 / parent: 无（信任根）/ none (root of trust)"),
+    }
+    if r["own_log_unconfirmed"].as_bool() == Some(true) {
+        println!(
+            "⚠ 从备份恢复：正在向上级核对本节点日志，暂停写入 / restored: checking our own log with the parent, writes held"
+        );
+    }
+    let awaiting: Vec<String> = r["awaiting_children"].as_array().into_iter().flatten().map(&s).collect();
+    if !awaiting.is_empty() {
+        println!(
+            "⚠ 从备份恢复：等待下级确认未持有本节点更新的条目，暂停写入 / restored: waiting for children to confirm, writes held: {}",
+            awaiting.join("、")
+        );
+        println!("  下级已无法恢复时 / a child gone for good: quanze child release --division <代码>");
     }
     println!("待推送 / outbox: {} 条", r["outbox_depth"]);
     let children = r["children"].as_array().cloned().unwrap_or_default();

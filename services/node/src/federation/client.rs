@@ -85,8 +85,22 @@ impl ParentClient {
         self.post("/api/v1/fed/enroll", req).await
     }
 
-    pub async fn heads(&self) -> Result<SignedHeads, CallError> {
-        self.get("/api/v1/fed/heads", &[]).await
+    /// The parent's signed heads, and the children it awaits after a restore (`restore_hold`).
+    pub async fn heads(&self) -> Result<(SignedHeads, Vec<String>), CallError> {
+        let res = self.http.get(format!("{}/api/v1/fed/heads", self.base)).send().await;
+        let awaiting: Vec<String> = res
+            .as_ref()
+            .ok()
+            .and_then(|r| r.headers().get(super::restore_hold::AWAITING_HEADER))
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect())
+            .unwrap_or_default();
+        Ok((Self::finish(res).await?, awaiting))
+    }
+
+    /// Tells the restored parent we hold nothing newer of its log (our signed heads).
+    pub async fn confirm(&self, signed: &SignedHeads) -> Result<crate::api::fed::ConfirmAnswer, CallError> {
+        self.post("/api/v1/fed/confirm", signed).await
     }
 
     /// Entries of the parent's and its ancestors' logs after `after` (`origin:seq,…`), waiting

@@ -16,6 +16,7 @@ pub mod catch_up;
 pub mod checkpoints;
 pub mod client;
 pub mod invite;
+pub mod restore_hold;
 pub mod status;
 pub mod sync;
 pub mod wire;

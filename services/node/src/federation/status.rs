@@ -28,6 +28,11 @@ pub struct StatusReport {
     pub recent_refusals: Vec<RefusalRow>,
     /// The latest checkpoint of our own log cosigned by the parent.
     pub own_checkpoint: Option<quanze_store::CheckpointRow>,
+    /// Restored from a backup, our own log not yet checked with the parent: writes held.
+    pub own_log_unconfirmed: bool,
+    /// Restored from a backup: children that have yet to confirm they hold nothing newer of
+    /// our log (`restore_hold`); writes held while any is left.
+    pub awaiting_children: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,5 +135,7 @@ pub async fn report(node: &Node) -> Result<StatusReport, StoreError> {
         quarantined,
         recent_refusals: store.refusals(20).await?,
         own_checkpoint: store.latest_checkpoint(me).await?,
+        own_log_unconfirmed: node.own_log_unconfirmed(),
+        awaiting_children: node.awaiting_children(),
     })
 }

@@ -143,15 +143,25 @@ pub async fn parent_heads(
     parent: &ParentClient,
     parent_division: &DivisionCode,
 ) -> Result<HeadsStatement, SyncError> {
-    let signed = parent.heads().await?;
+    Ok(parent_heads_and_hold(node, parent, parent_division).await?.0)
+}
+
+/// The parent's verified heads, and the children it awaits after a restore.
+async fn parent_heads_and_hold(
+    node: &Node,
+    parent: &ParentClient,
+    parent_division: &DivisionCode,
+) -> Result<(HeadsStatement, Vec<String>), SyncError> {
+    let (signed, awaiting) = parent.heads().await?;
     if &signed.statement.node != parent_division {
         return Err(SyncError::BadHeads);
     }
-    match node.store().key_for(parent_division, u64::MAX >> 12).await? {
-        KeyLookup::Key(key) => signed.verified(&key).ok_or(SyncError::BadHeads),
+    let statement = match node.store().key_for(parent_division, u64::MAX >> 12).await? {
+        KeyLookup::Key(key) => signed.verified(&key).ok_or(SyncError::BadHeads)?,
         // Before the log that enrols our parent has arrived we hold nothing it could roll back.
-        _ => Ok(signed.statement),
-    }
+        _ => signed.statement,
+    };
+    Ok((statement, awaiting))
 }
 
 /// Refuses a parent whose heads show less than (or other than) what we hold of an ancestor.
@@ -210,8 +220,8 @@ async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &Divisi
     // Heads signed by a key we do not hold yet mean the parent rotated its key and the entry
     // announcing it has not reached us: pull anyway (every entry is verified on its own, and a
     // different history fails the chain check), and check the heads again afterwards.
-    let verified = match parent_heads(node, parent, parent_division).await {
-        Ok(statement) => {
+    let verified = match parent_heads_and_hold(node, parent, parent_division).await {
+        Ok((statement, awaiting)) => {
             let offset = clock_offset(node, &statement.at);
             {
                 let mut s = node.sync_status();
@@ -221,6 +231,13 @@ async fn pull_round(node: &Node, parent: &ParentClient, parent_division: &Divisi
             // On a rollback, the pull loop records it and wakes the push loop, which returns
             // what we hold of the parent's own log.
             check_rollback(node, &ours, &statement.heads)?;
+            // We hold no more of the parent's log than it does: if it was restored and awaits
+            // us, say so (its writes resume once every child has).
+            // A refusal is shown but does not stop the pulls: we try again next round.
+            if let Err(e) = super::restore_hold::confirm_if_asked(node, parent, &awaiting).await {
+                tracing::warn!(error = %e, "confirmation to the restored parent refused");
+                node.sync_status().last_error = Some(format!("{} confirm: {e}", now()));
+            }
             let lost = lost_acknowledged(&acks, &statement.heads);
             let mut s = node.sync_status();
             s.rollback = lost.map(|l| format!("{} {l}", now()));
