@@ -34,6 +34,7 @@ impl std::fmt::Display for PubRef {
 
 /// One catalogue change of a publication (动态调整).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum CatalogueChange {
     /// 新增: a new catalogue item, exercised by `tiers`.
@@ -99,6 +100,7 @@ impl CatalogueChange {
 /// A catalogue change published by an ancestor (one entry): the document, its dates, the tiers
 /// that must reconcile and in what window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Publication {
     /// 文号, e.g. 川委办〔2015〕17号.

@@ -118,7 +118,7 @@ pub async fn workday(
 /// `POST /calendar/years`: publishes one year's arrangement as a `calendar.year` entry. Only the
 /// root of trust may (the store refuses anyone else: 403). The arrangement is checked on its
 /// own and against the years already held before anything is signed.
-#[utoipa::path(post, path = "/calendar/years", tag = "calendar", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/calendar/years", tag = "calendar", request_body = HolidayYear, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn publish_year(
     State(node): State<Node>,
     JsonBody(year): JsonBody<HolidayYear>,
@@ -221,7 +221,7 @@ pub async fn list_requests(
 /// `POST /filings`: records a department's filing as a `request.file` entry dated today (by
 /// the node's clock). Answers the filing with its due date and lateness. A department clerk
 /// files for the own department only; the operator (the CLI) for any.
-#[utoipa::path(post, path = "/filings", tag = "calendar", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/filings", tag = "calendar", request_body = Filing, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn file_request(
     State(node): State<Node>,
     caller: crate::auth::Principal,

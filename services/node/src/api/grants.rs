@@ -134,7 +134,7 @@ async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) 
 }
 
 /// `POST /grants`: one `grant.issue` entry.
-#[utoipa::path(post, path = "/grants", tag = "grants", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/grants", tag = "grants", request_body = GrantBatch, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub(super) async fn issue(
     State(node): State<Node>,
     JsonBody(batch): JsonBody<GrantBatch>,
@@ -236,7 +236,7 @@ async fn revoke(
 }
 
 /// `POST /grants/{ref}/extend`: the grantor extends the training period.
-#[utoipa::path(post, path = "/grants/{reference}/extend", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/grants/{reference}/extend", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = Extension, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn extend(
     State(node): State<Node>,
     Path(reference): Path<String>,

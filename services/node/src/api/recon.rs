@@ -93,7 +93,7 @@ pub fn summary(p: &PublicationRow) -> serde_json::Value {
 }
 
 /// `POST /catalogue/publications`: one `catalogue.publish` entry.
-#[utoipa::path(post, path = "/catalogue/publications", tag = "catalogue", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/catalogue/publications", tag = "catalogue", request_body = Publication, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn publish(State(node): State<Node>, JsonBody(publication): JsonBody<Publication>) -> Result<Response, ApiError> {
     publish_publication(&node, publication).await
 }

@@ -127,7 +127,7 @@ async fn show(
 }
 
 /// `POST /requests`: a department clerk files a proposal; the entry's seq is the request's id.
-#[utoipa::path(post, path = "/requests", tag = "requests", request_body = Object, responses((status = 201, description = "Filed: the request", body = Object)))]
+#[utoipa::path(post, path = "/requests", tag = "requests", request_body = Proposal, responses((status = 201, description = "Filed: the request", body = Object)))]
 async fn file(
     State(node): State<Node>,
     principal: Principal,
@@ -142,7 +142,7 @@ async fn file(
 }
 
 /// `POST /requests/{id}/resubmit`: the department re-files a returned request, revised.
-#[utoipa::path(post, path = "/requests/{id}/resubmit", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)")), request_body = Object, responses((status = 200, description = "Re-filed: the request", body = Object)))]
+#[utoipa::path(post, path = "/requests/{id}/resubmit", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)")), request_body = Proposal, responses((status = 200, description = "Re-filed: the request", body = Object)))]
 async fn resubmit(
     State(node): State<Node>,
     principal: Principal,

@@ -113,6 +113,7 @@ impl fmt::Display for Window {
 /// One break of an arrangement, inclusive at both ends, weekend days inside it included, e.g.
 /// `国庆节、中秋节` 2025-10-01..=2025-10-08.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Holiday {
     pub name: String,
@@ -122,6 +123,7 @@ pub struct Holiday {
 
 /// One year's arrangement as published by the State Council General Office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HolidayYear {
     pub year: i32,
