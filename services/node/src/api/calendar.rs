@@ -16,9 +16,9 @@ use chrono::NaiveDate;
 use quanze_domain::calendar::{Calendar, DayUnit, HolidayYear, Window};
 use quanze_domain::requests::filing_deadline;
 use quanze_domain::{Filing, Op, RuleError};
-use quanze_ledger::VerifiedEntry;
+use quanze_ledger::{EntryRef, VerifiedEntry};
 use quanze_store::FilingRow;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use utoipa::{IntoParams, ToSchema};
@@ -60,12 +60,19 @@ fn parse_date(value: &str, name: &str) -> Result<NaiveDate, ApiError> {
     })
 }
 
+/// `GET /calendar`: every arrangement the node holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarYears {
+    /// By year, oldest first.
+    years: Vec<HolidayYear>,
+}
+
 /// `GET /calendar`: every arrangement the node holds, by year.
-#[utoipa::path(get, path = "/calendar", tag = "calendar", responses((status = 200, description = "OK", body = Object)))]
-pub async fn years(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/calendar", tag = "calendar", responses((status = 200, description = "Every arrangement held", body = CalendarYears)))]
+pub async fn years(State(node): State<Node>) -> Result<Json<CalendarYears>, ApiError> {
     let calendar = node.store().calendar().await?;
-    let years: Vec<&HolidayYear> = calendar.years().into_iter().filter_map(|y| calendar.year(y)).collect();
-    Ok(Json(json!({ "years": years })))
+    let years = calendar.years().into_iter().filter_map(|y| calendar.year(y)).cloned().collect();
+    Ok(Json(CalendarYears { years }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -76,13 +83,20 @@ pub struct DueQuery {
     unit: Option<String>,
 }
 
+/// `GET /calendar/due`: the window asked about and its last day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DueAnswer {
+    from: NaiveDate,
+    days: u32,
+    unit: DayUnit,
+    /// The last day of the window.
+    due: NaiveDate,
+}
+
 /// `GET /calendar/due?from=D&days=N&unit=working|calendar`: the last day of the window counted
 /// from `from` (not counted itself); `unit` defaults to working days.
-#[utoipa::path(get, path = "/calendar/due", tag = "calendar", params(DueQuery), responses((status = 200, description = "OK", body = Object)))]
-pub async fn due(
-    State(node): State<Node>,
-    QueryParams(q): QueryParams<DueQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/calendar/due", tag = "calendar", params(DueQuery), responses((status = 200, description = "The last day of the window", body = DueAnswer)))]
+pub async fn due(State(node): State<Node>, QueryParams(q): QueryParams<DueQuery>) -> Result<Json<DueAnswer>, ApiError> {
     let from = parse_date(required(&q.from, "from", "2025-09-28")?, "from")?;
     let days_text = required(&q.days, "days", "20")?;
     let days: u32 = days_text.parse().map_err(|_| {
@@ -94,7 +108,7 @@ pub async fn due(
     };
     let calendar = node.store().calendar().await?;
     let due = calendar.due_date(from, Window { days, unit })?;
-    Ok(Json(json!({ "from": from, "days": days, "unit": unit, "due": due })))
+    Ok(Json(DueAnswer { from, days, unit, due }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -103,16 +117,23 @@ pub struct WorkdayQuery {
     date: Option<String>,
 }
 
+/// `GET /calendar/workday`: whether a day is worked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkdayAnswer {
+    date: NaiveDate,
+    workday: bool,
+}
+
 /// `GET /calendar/workday?date=D`.
-#[utoipa::path(get, path = "/calendar/workday", tag = "calendar", params(WorkdayQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/calendar/workday", tag = "calendar", params(WorkdayQuery), responses((status = 200, description = "Whether the day is worked", body = WorkdayAnswer)))]
 pub async fn workday(
     State(node): State<Node>,
     QueryParams(q): QueryParams<WorkdayQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<WorkdayAnswer>, ApiError> {
     let date = parse_date(required(&q.date, "date", "2025-09-28")?, "date")?;
     let calendar = node.store().calendar().await?;
     let workday = calendar.is_workday(date)?;
-    Ok(Json(json!({ "date": date, "workday": workday })))
+    Ok(Json(WorkdayAnswer { date, workday }))
 }
 
 /// `POST /calendar/years`: publishes one year's arrangement as a `calendar.year` entry. Only the
@@ -132,11 +153,33 @@ pub async fn publish_year(
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "year": year })))).into_response())
 }
 
+/// The node's window for adjustment filings, with its Chinese label (`20个工作日`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyAnswer {
+    request_window: Window,
+    label: String,
+}
+
+impl From<Window> for PolicyAnswer {
+    fn from(window: Window) -> Self {
+        PolicyAnswer { request_window: window, label: window.to_string() }
+    }
+}
+
+/// `PUT /policy`: the entry written and the window now in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyWritten {
+    #[schema(value_type = super::openapi::EntryRefSchema)]
+    entry: EntryRef,
+    #[serde(flatten)]
+    policy: PolicyAnswer,
+}
+
 /// `GET /policy`: the node's window for adjustment filings (20 working days until set).
-#[utoipa::path(get, path = "/policy", tag = "calendar", responses((status = 200, description = "OK", body = Object)))]
-pub async fn show_policy(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/policy", tag = "calendar", responses((status = 200, description = "The window in force", body = PolicyAnswer)))]
+pub async fn show_policy(State(node): State<Node>) -> Result<Json<PolicyAnswer>, ApiError> {
     let window = node.store().policy(node.division()).await?;
-    Ok(Json(json!({ "request_window": window, "label": window.to_string() })))
+    Ok(Json(window.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -147,17 +190,17 @@ pub struct PolicyBody {
 
 /// `PUT /policy` with `{"request_window": {"days": 7, "unit": "calendar"}}`: a `node.policy`
 /// entry. Filings already made keep the window they were filed under.
-#[utoipa::path(put, path = "/policy", tag = "calendar", request_body = PolicyBody, responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(put, path = "/policy", tag = "calendar", request_body = PolicyBody, responses((status = 200, description = "Signed and appended: the entry and the window", body = PolicyWritten)))]
 pub async fn set_policy(
     State(node): State<Node>,
     JsonBody(body): JsonBody<PolicyBody>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<PolicyWritten>, ApiError> {
     let window = body.request_window;
     if window.days == 0 {
         return Err(quanze_domain::CalendarError::ZeroDays.into());
     }
     let entry = node.write(vec![Op::Policy { request_window: window }]).await?;
-    Ok(Json(written(&entry, json!({ "request_window": window, "label": window.to_string() }))))
+    Ok(Json(PolicyWritten { entry: entry.entry_ref(), policy: window.into() }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -22,6 +22,7 @@ pub mod openapi;
 mod openapi_coverage;
 mod public;
 pub mod public_page;
+mod public_schema;
 pub(crate) mod recon;
 pub mod recon_board;
 pub(crate) mod recon_tasks;

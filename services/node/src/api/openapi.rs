@@ -208,3 +208,83 @@ pub struct SignedEntryWireSchema {
     /// SHA-256 of `body`, hex; receivers recompute it.
     pub hash: String,
 }
+
+/// A cosigned checkpoint as stored (`quanze_store::CheckpointRow`): both signatures were
+/// verified before it was stored.
+#[derive(Debug, ToSchema)]
+#[schema(as = CheckpointRow)]
+pub struct CheckpointRowSchema {
+    /// The log's division code.
+    pub origin: String,
+    /// Entries in the tree.
+    pub size: u64,
+    /// Merkle root, hex.
+    pub root: String,
+    pub at: String,
+    /// The origin's signature, hex.
+    pub signature: String,
+    /// The parent that cosigned.
+    pub cosigner: String,
+    pub cosignature: String,
+    pub stored_at: String,
+}
+
+/// Fork evidence (`quanze_store::ForkRow`): one of two (or more) different entries for the same
+/// (origin, seq).
+#[derive(Debug, ToSchema)]
+#[schema(as = ForkRow)]
+pub struct ForkRowSchema {
+    pub origin: String,
+    pub seq: u64,
+    pub hash: String,
+    pub detected_at: String,
+    /// The resolving entry, `origin#seq`; `null` while unresolved.
+    #[schema(required = true)]
+    pub resolved_by: Option<String>,
+}
+
+/// A refused delivery, kept as evidence (`quanze_store::RefusalRow`).
+#[derive(Debug, ToSchema)]
+#[schema(as = RefusalRow)]
+pub struct RefusalRowSchema {
+    pub at: String,
+    pub peer: String,
+    pub origin: String,
+    pub seq: u64,
+    /// Stable refusal code, UPPER_SNAKE.
+    pub code: String,
+    pub message: String,
+}
+
+/// What happened to one delivered entry (`quanze_store::Delivery`), by `outcome`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Delivery)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DeliverySchema {
+    Applied {
+        origin: String,
+        seq: u64,
+    },
+    /// Already held, same bytes.
+    Duplicate {
+        origin: String,
+        seq: u64,
+    },
+    /// A different validly signed entry for a held (origin, seq): kept as evidence, the origin
+    /// is quarantined.
+    Fork {
+        origin: String,
+        seq: u64,
+    },
+    /// The origin is quarantined by an unresolved fork; nothing of it is applied.
+    Quarantined {
+        origin: String,
+        seq: u64,
+    },
+    Refused {
+        origin: String,
+        seq: u64,
+        code: String,
+        message: String,
+    },
+}
