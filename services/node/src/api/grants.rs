@@ -11,11 +11,11 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use quanze_domain::grants::{Extension, GrantBatch, GrantRef, check_not_revoked};
+use quanze_domain::grants::{Extension, GrantBatch, GrantRef, GrantStatus, check_not_revoked};
 use quanze_domain::import::{escape_formula, table_to_xlsx};
 use quanze_domain::{DivisionCode, Op};
 use quanze_store::GrantRow;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use utoipa::{IntoParams, ToSchema};
@@ -73,33 +73,76 @@ pub fn visible(me: &DivisionCode, grantor: &DivisionCode, other: &DivisionCode) 
     grantor.is_within(me) || other.is_within(me)
 }
 
+/// A batch with its deadlines and its status on a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantSummary {
+    /// `grantor#seq`.
+    #[serde(rename = "ref")]
+    reference: String,
+    /// SHA-256 of the issuing entry, hex.
+    hash: String,
+    grantor: DivisionCode,
+    grantee: DivisionCode,
+    doc_no: String,
+    title: String,
+    issued: NaiveDate,
+    handover_due: NaiveDate,
+    /// Not accepted by the handover due date (as of the day).
+    handover_late: bool,
+    training_months: u32,
+    extensions: Vec<Extension>,
+    training_until: NaiveDate,
+    items: u64,
+    items_revoked: u64,
+    departments: Vec<String>,
+    /// `null` until accepted.
+    #[schema(required = true)]
+    accepted_on: Option<NaiveDate>,
+    /// `null` unless revoked as a whole.
+    #[schema(required = true)]
+    revoked_on: Option<NaiveDate>,
+    revoke_reason: String,
+    status: GrantStatus,
+    /// The status in Chinese.
+    status_label: String,
+    /// When the issuing entry was written.
+    at: String,
+}
+
 /// A batch with its deadlines and status on `today`.
-pub fn summary(row: &GrantRow, today: NaiveDate) -> Value {
+pub fn summary(row: &GrantRow, today: NaiveDate) -> GrantSummary {
     let h = &row.header;
     let status = h.status_on(today);
-    json!({
-        "ref": ref_text(&h.grant_ref),
-        "hash": h.grant_ref.hash,
-        "grantor": h.grant_ref.origin,
-        "grantee": h.grantee,
-        "doc_no": h.doc_no,
-        "title": h.title,
-        "issued": h.issued,
-        "handover_due": h.handover_due,
-        "handover_late": h.handover_late(today),
-        "training_months": h.training_months,
-        "extensions": h.extensions,
-        "training_until": h.training_until(),
-        "items": h.items,
-        "items_revoked": h.items_revoked,
-        "departments": h.departments,
-        "accepted_on": h.accepted_on,
-        "revoked_on": h.revoked_on,
-        "revoke_reason": h.revoke_reason,
-        "status": status.key(),
-        "status_label": status.label(),
-        "at": row.at,
-    })
+    GrantSummary {
+        reference: ref_text(&h.grant_ref),
+        hash: h.grant_ref.hash.clone(),
+        grantor: h.grant_ref.origin.clone(),
+        grantee: h.grantee.clone(),
+        doc_no: h.doc_no.clone(),
+        title: h.title.clone(),
+        issued: h.issued,
+        handover_due: h.handover_due,
+        handover_late: h.handover_late(today),
+        training_months: h.training_months,
+        extensions: h.extensions.clone(),
+        training_until: h.training_until(),
+        items: h.items,
+        items_revoked: h.items_revoked,
+        departments: h.departments.clone(),
+        accepted_on: h.accepted_on,
+        revoked_on: h.revoked_on,
+        revoke_reason: h.revoke_reason.clone(),
+        status,
+        status_label: status.label().to_string(),
+        at: row.at.clone(),
+    }
+}
+
+/// `GET /grants`: the batches, as of today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantList {
+    today: NaiveDate,
+    grants: Vec<GrantSummary>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -126,11 +169,11 @@ pub async fn visible_grants(node: &Node, role: Option<&str>) -> Result<Vec<Grant
 }
 
 /// `GET /grants`: batches this node issued, received or sees below it, with deadlines.
-#[utoipa::path(get, path = "/grants", tag = "grants", params(ListQuery), responses((status = 200, description = "OK", body = Object)))]
-async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/grants", tag = "grants", params(ListQuery), responses((status = 200, description = "The batches with their deadlines", body = GrantList)))]
+async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<Json<GrantList>, ApiError> {
     let today = node.today();
     let rows = visible_grants(&node, q.role.as_deref()).await?;
-    Ok(Json(json!({ "today": today, "grants": rows.iter().map(|r| summary(r, today)).collect::<Vec<_>>() })))
+    Ok(Json(GrantList { today, grants: rows.iter().map(|r| summary(r, today)).collect() }))
 }
 
 /// `POST /grants`: one `grant.issue` entry.
@@ -173,7 +216,7 @@ async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result
         .map(super::seals::seal_summary)
         .collect();
     let events = node.store().grant_events(&format!("grant:{}", ref_text(&h.grant_ref))).await?;
-    let mut out = summary(&row, node.today());
+    let mut out = serde_json::to_value(summary(&row, node.today())).map_err(ApiError::internal)?;
     out["item_list"] = json!(items);
     out["seals"] = json!(seals);
     out["events"] = json!(events);
@@ -256,14 +299,14 @@ struct ExportQuery {
 }
 
 /// `GET /grants/export?format=csv|xlsx|json`: the register of visible batches.
-#[utoipa::path(get, path = "/grants/export", tag = "grants", params(ExportQuery), responses((status = 200, description = "The grants as a sheet", content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
+#[utoipa::path(get, path = "/grants/export", tag = "grants", params(ExportQuery), responses((status = 200, description = "The grants as a sheet", content((GrantList = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn export(State(node): State<Node>, QueryParams(q): QueryParams<ExportQuery>) -> Result<Response, ApiError> {
     let today = node.today();
     let rows = visible_grants(&node, q.role.as_deref()).await?;
     let format = q.format.as_deref().unwrap_or("csv");
     if format == "json" {
-        let list: Vec<Value> = rows.iter().map(|r| summary(r, today)).collect();
-        return Ok(Json(json!({ "today": today, "grants": list })).into_response());
+        let grants = rows.iter().map(|r| summary(r, today)).collect();
+        return Ok(Json(GrantList { today, grants }).into_response());
     }
     if !matches!(format, "csv" | "xlsx") {
         return Err(ApiError::bad_query(format!(

@@ -176,6 +176,7 @@ pub struct Extension {
 
 /// Status of a batch on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GrantStatus {
     /// Issued, awaiting acceptance, handover not yet due.
