@@ -133,6 +133,7 @@ impl CatalogueItem {
 
 /// What a list of one of `tiers` must show for `code` once it has reconciled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Requirement {
     /// Index of the change in the publication.
     pub change: usize,
@@ -142,6 +143,7 @@ pub struct Requirement {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "expect", rename_all = "lowercase")]
 #[allow(clippy::large_enum_variant, reason = "held in vectors of requirements; boxing buys nothing")]
 pub enum Expect {

@@ -25,6 +25,7 @@ pub mod public_page;
 mod public_schema;
 pub(crate) mod recon;
 pub mod recon_board;
+mod recon_schema;
 pub(crate) mod recon_tasks;
 pub mod requests;
 pub(crate) mod seals;

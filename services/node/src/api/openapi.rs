@@ -288,3 +288,17 @@ pub enum DeliverySchema {
         message: String,
     },
 }
+
+/// An item of a publisher's catalogue (`quanze_store::CatalogueRow`): the item's elements, with
+/// who published it, the tiers that exercise it and since when.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CatalogueRow)]
+pub struct CatalogueRowSchema {
+    pub publisher: String,
+    #[serde(flatten)]
+    pub item: quanze_domain::PowerItem,
+    pub tiers: Vec<quanze_domain::Tier>,
+    /// Effective date of the publication that last changed it.
+    pub effective: String,
+    pub pub_seq: u64,
+}
