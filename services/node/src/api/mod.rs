@@ -27,6 +27,7 @@ pub(crate) mod recon;
 pub mod recon_board;
 mod recon_schema;
 pub(crate) mod recon_tasks;
+mod request_view;
 pub mod requests;
 pub(crate) mod seals;
 mod users;
