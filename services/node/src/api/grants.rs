@@ -207,7 +207,7 @@ async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result
             })
         })
         .collect();
-    let seals: Vec<Value> = node
+    let seals: Vec<super::seal_view::SealSummary> = node
         .store()
         .seals()
         .await?

@@ -29,6 +29,7 @@ mod recon_schema;
 pub(crate) mod recon_tasks;
 mod request_view;
 pub mod requests;
+mod seal_view;
 pub(crate) mod seals;
 mod users;
 

@@ -302,3 +302,19 @@ pub struct CatalogueRowSchema {
     pub effective: String,
     pub pub_seq: u64,
 }
+
+/// One recorded step of a grant batch or a seal (`quanze_store::GrantEventRow`).
+#[derive(Debug, ToSchema)]
+#[schema(as = GrantEventRow)]
+pub struct GrantEventRowSchema {
+    pub origin: String,
+    pub seq: u64,
+    /// `grant:211100#5` or `seal:211100/PJ-SCJ-SP-4`.
+    pub subject: String,
+    /// The op kind, e.g. `grant.accept`, `seal.recall`.
+    pub action: String,
+    /// The day the step took effect.
+    pub day: String,
+    pub detail: String,
+    pub at: String,
+}
