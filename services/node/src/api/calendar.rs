@@ -209,56 +209,72 @@ pub struct RequestsQuery {
     late: Option<bool>,
 }
 
-/// A filing row with its due date and lateness, computed with `calendar`; when they cannot be
-/// computed (a year not published), `due`, `late_days` and `late` are null and `calendar_error`
-/// says why.
-fn filing_json(calendar: &Calendar, row: &FilingRow) -> (Value, Option<String>) {
-    let mut out = serde_json::to_value(row).unwrap_or(Value::Null);
-    let (extra, error) = match filing_deadline(calendar, row.window, row.filing.trigger_date, row.filed_on) {
-        Ok((due, late_days)) => (json!({ "due": due, "late_days": late_days, "late": late_days > 0 }), None),
-        Err(e) => {
-            let message = e.to_string();
-            (json!({ "due": null, "late_days": null, "late": null, "calendar_error": message }), Some(message))
-        }
-    };
-    if let (Some(obj), Value::Object(more)) = (out.as_object_mut(), extra) {
-        obj.insert("trigger_label".into(), json!(row.filing.trigger.label()));
-        obj.extend(more);
-    }
-    (out, error)
+/// A filing with its due date and lateness; when they cannot be computed (a year not
+/// published), `due`, `late_days` and `late` are null and `calendar_error` says why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FilingView {
+    #[serde(flatten)]
+    #[schema(value_type = super::openapi::FilingRowSchema)]
+    row: FilingRow,
+    /// The trigger in Chinese.
+    trigger_label: &'static str,
+    #[schema(required = true)]
+    due: Option<NaiveDate>,
+    /// Working days filed after `due` (0 in time).
+    #[schema(required = true)]
+    late_days: Option<i64>,
+    #[schema(required = true)]
+    late: Option<bool>,
+    /// Why the deadline cannot be counted; absent when it can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calendar_error: Option<String>,
+}
+
+/// `GET /filings`: the filings, and the first reason a lateness is unknown, if any.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FilingList {
+    requests: Vec<FilingView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calendar_error: Option<String>,
+}
+
+/// A filing row with its due date and lateness, computed with `calendar`.
+fn filing_view(calendar: &Calendar, row: &FilingRow) -> FilingView {
+    let (due, late_days, late, calendar_error) =
+        match filing_deadline(calendar, row.window, row.filing.trigger_date, row.filed_on) {
+            Ok((due, late_days)) => (Some(due), Some(late_days), Some(late_days > 0), None),
+            Err(e) => (None, None, None, Some(e.to_string())),
+        };
+    FilingView { row: row.clone(), trigger_label: row.filing.trigger.label(), due, late_days, late, calendar_error }
 }
 
 /// `GET /filings?late=true|false`: the filings made with this node, oldest first, each with its
 /// due date under the window in force when it was filed and how many working days late it came.
 /// A filing whose lateness is unknown (its years are not published) is listed whatever the
 /// filter, and the first such reason is repeated as the top-level `calendar_error`.
-#[utoipa::path(get, path = "/filings", tag = "calendar", params(RequestsQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/filings", tag = "calendar", params(RequestsQuery), responses((status = 200, description = "The filings with their lateness", body = FilingList)))]
 pub async fn list_requests(
     State(node): State<Node>,
     QueryParams(q): QueryParams<RequestsQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<FilingList>, ApiError> {
     let calendar = node.store().calendar().await?;
     let rows = node.store().filings(node.division()).await?;
     let mut requests = Vec::new();
     let mut first_error = None;
     for row in &rows {
-        let (value, error) = filing_json(&calendar, row);
-        let keep = match (q.late, value["late"].as_bool()) {
+        let view = filing_view(&calendar, row);
+        let keep = match (q.late, view.late) {
             (Some(wanted), Some(late)) => wanted == late,
             _ => true,
         };
         if keep {
             if first_error.is_none() {
-                first_error = error;
+                first_error.clone_from(&view.calendar_error);
             }
-            requests.push(value);
+            requests.push(view);
         }
     }
-    let mut out = json!({ "requests": requests });
-    if let Some(e) = first_error {
-        out["calendar_error"] = json!(e);
-    }
-    Ok(Json(out))
+    Ok(Json(FilingList { requests, calendar_error: first_error }))
 }
 
 /// `POST /filings`: records a department's filing as a `request.file` entry dated today (by
@@ -283,9 +299,6 @@ pub async fn file_request(
     let entry = node.write(vec![Op::RequestFile { filing }]).await?;
     let calendar = node.store().calendar().await?;
     let rows = node.store().filings(node.division()).await?;
-    let filed = match rows.iter().find(|r| r.seq == entry.seq()) {
-        Some(row) => filing_json(&calendar, row).0,
-        None => Value::Null,
-    };
+    let filed = rows.iter().find(|r| r.seq == entry.seq()).map(|row| filing_view(&calendar, row));
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "request": filed })))).into_response())
 }

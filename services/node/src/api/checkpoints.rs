@@ -61,7 +61,7 @@ fn refused(code: &'static str, message: String) -> ApiError {
 }
 
 /// `POST /api/v1/fed/checkpoints`: a child asks for this node's cosignature.
-#[utoipa::path(post, path = "/fed/checkpoints", tag = "federation", request_body(content = Object, description = "The child's signed checkpoint, the size this node last cosigned and the consistency proof from it"), responses((status = 200, description = "This node's cosignature", body = Object)), security(()))]
+#[utoipa::path(post, path = "/fed/checkpoints", tag = "federation", request_body(content = CosignRequest, description = "The child's signed checkpoint, the size this node last cosigned and the consistency proof from it"), responses((status = 200, description = "This node's cosignature", body = CosignResponse)), security(()))]
 async fn cosign(State(node): State<Node>, JsonBody(req): JsonBody<CosignRequest>) -> Result<Response, ApiError> {
     let origin = req.checkpoint.origin.clone();
     let size = req.checkpoint.size;
@@ -148,7 +148,7 @@ fn stale(current_size: u64, old_size: u64) -> Response {
 
 /// `POST /api/v1/fed/checkpoints/relay`: a child forwards cosigned checkpoints of its
 /// descendants. Each is checked here as if it came from its origin.
-#[utoipa::path(post, path = "/fed/checkpoints/relay", tag = "federation", request_body(content = Object, description = "Cosigned checkpoints of the caller's descendants"), responses((status = 200, description = "Which were stored and which refused", body = Object)), security(()))]
+#[utoipa::path(post, path = "/fed/checkpoints/relay", tag = "federation", request_body(content = RelayRequest, description = "Cosigned checkpoints of the caller's descendants"), responses((status = 200, description = "Which were stored and which refused", body = RelayResponse)), security(()))]
 async fn relay(
     State(node): State<Node>,
     JsonBody(req): JsonBody<RelayRequest>,

@@ -11,12 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use quanze_domain::grants::{Extension, GrantBatch, GrantRef, GrantStatus, check_not_revoked};
+use quanze_domain::grants::{Extension, GrantBatch, GrantKind, GrantRef, GrantStatus, check_not_revoked};
 use quanze_domain::import::{escape_formula, table_to_xlsx};
 use quanze_domain::{DivisionCode, Op};
 use quanze_store::GrantRow;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -191,23 +191,57 @@ pub(super) async fn issue(
     Ok((StatusCode::CREATED, Json(written(&entry, extra))).into_response())
 }
 
+/// `GET /grants/{ref}`: the batch with its items, the seals valid for it and its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantDetail {
+    #[serde(flatten)]
+    summary: GrantSummary,
+    item_list: Vec<GrantedItemView>,
+    seals: Vec<super::seal_view::SealSummary>,
+    #[schema(value_type = Vec<super::openapi::GrantEventRowSchema>)]
+    events: Vec<quanze_store::GrantEventRow>,
+}
+
+/// One granted item of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantedItemView {
+    code: String,
+    name: String,
+    /// 职权类别 in Chinese.
+    category: &'static str,
+    kind: GrantKind,
+    kind_label: &'static str,
+    grantor_dept: String,
+    grantee_dept: String,
+    provincial: bool,
+    /// `null` unless the item was revoked.
+    #[schema(required = true)]
+    revoked_on: Option<NaiveDate>,
+    revoke_reason: String,
+}
+
 /// `GET /grants/{ref}`: the batch, its items, the seals valid for it and its history.
-#[utoipa::path(get, path = "/grants/{reference}", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "OK", body = Object)))]
-async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/grants/{reference}", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "The batch, its items, seals and history", body = GrantDetail)))]
+async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result<Json<GrantDetail>, ApiError> {
     let row = find_grant(&node, &reference, None).await?;
     let h = &row.header;
     let items = node.store().grant_items(&h.grant_ref.origin, h.grant_ref.seq).await?;
-    let items: Vec<Value> = items
-        .iter()
-        .map(|g| {
-            json!({
-                "code": g.code, "name": g.name, "category": g.category.label(), "kind": g.kind.key(),
-                "kind_label": g.kind.label(), "grantor_dept": g.grantor_dept, "grantee_dept": g.grantee_dept,
-                "provincial": g.provincial, "revoked_on": g.revoked_on, "revoke_reason": g.revoke_reason,
-            })
+    let item_list = items
+        .into_iter()
+        .map(|g| GrantedItemView {
+            category: g.category.label(),
+            kind: g.kind,
+            kind_label: g.kind.label(),
+            code: g.code,
+            name: g.name,
+            grantor_dept: g.grantor_dept,
+            grantee_dept: g.grantee_dept,
+            provincial: g.provincial,
+            revoked_on: g.revoked_on,
+            revoke_reason: g.revoke_reason,
         })
         .collect();
-    let seals: Vec<super::seal_view::SealSummary> = node
+    let seals = node
         .store()
         .seals()
         .await?
@@ -216,11 +250,7 @@ async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result
         .map(super::seals::seal_summary)
         .collect();
     let events = node.store().grant_events(&format!("grant:{}", ref_text(&h.grant_ref))).await?;
-    let mut out = serde_json::to_value(summary(&row, node.today())).map_err(ApiError::internal)?;
-    out["item_list"] = json!(items);
-    out["seals"] = json!(seals);
-    out["events"] = json!(events);
-    Ok(Json(out))
+    Ok(Json(GrantDetail { summary: summary(&row, node.today()), item_list, seals, events }))
 }
 
 /// Today unless a date is given.

@@ -318,3 +318,40 @@ pub struct GrantEventRowSchema {
     pub detail: String,
     pub at: String,
 }
+
+/// What a checkpoint states (`quanze_ledger::Checkpoint`): the first `size` entries of
+/// `origin`'s log have Merkle root `root`.
+#[derive(Debug, ToSchema)]
+#[schema(as = Checkpoint)]
+pub struct CheckpointSchema {
+    pub origin: quanze_domain::DivisionCode,
+    pub size: u64,
+    /// Merkle root, hex.
+    pub root: String,
+    /// When the origin signed it: RFC 3339, UTC, milliseconds.
+    pub at: String,
+}
+
+/// A checkpoint as it travels (`quanze_ledger::CheckpointWire`): the body, the origin's
+/// signature and, once cosigned, the cosigner and its signature.
+#[derive(Debug, ToSchema)]
+#[schema(as = CheckpointWire)]
+pub struct CheckpointWireSchema {
+    pub checkpoint: CheckpointSchema,
+    pub signature: String,
+    pub cosigner: Option<quanze_domain::DivisionCode>,
+    pub cosignature: Option<String>,
+}
+
+/// A filing as recorded (`quanze_store::FilingRow`): the filing's fields, the node, the entry
+/// and the window in force when it was filed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FilingRow)]
+pub struct FilingRowSchema {
+    pub node: String,
+    pub seq: u64,
+    #[serde(flatten)]
+    pub filing: quanze_domain::Filing,
+    pub filed_on: chrono::NaiveDate,
+    pub window: quanze_domain::calendar::Window,
+}

@@ -8,7 +8,7 @@
 
 use chrono::NaiveDate;
 use quanze_domain::DivisionCode;
-use quanze_domain::grants::{GrantKind, SealStatus};
+use quanze_domain::grants::{GrantKind, Route, SealStatus, VerdictCode};
 use quanze_store::GrantEventRow;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -72,6 +72,57 @@ pub struct SealDetail {
     pub seal: SealSummary,
     #[schema(value_type = Vec<super::openapi::GrantEventRowSchema>)]
     pub events: Vec<GrantEventRow>,
+}
+
+/// `GET /seals/check`: whether a seal may seal an item on a day, why, and the route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealCheck {
+    pub seal: SealBrief,
+    /// The item code asked about.
+    pub item: String,
+    /// The granted item's name; `null` when no batch of the seal's scope grants it.
+    #[schema(required = true)]
+    pub item_name: Option<String>,
+    pub date: NaiveDate,
+    pub valid: bool,
+    pub code: VerdictCode,
+    pub reason: String,
+    /// The batch the answer rests on; `null` when the item is not in the seal's scope.
+    #[schema(required = true)]
+    pub batch: Option<String>,
+    /// How a sealed matter is finished; `null` unless valid.
+    #[schema(required = true)]
+    pub route: Option<Route>,
+}
+
+/// The seal a check is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealBrief {
+    pub id: String,
+    pub name: String,
+    pub grantor: DivisionCode,
+    pub issuer: String,
+    pub holder: DivisionCode,
+    pub holder_dept: String,
+    pub kind: &'static str,
+    pub state: &'static str,
+    pub state_label: &'static str,
+}
+
+impl From<&SealStatus> for SealBrief {
+    fn from(s: &SealStatus) -> Self {
+        SealBrief {
+            id: s.seal.id.clone(),
+            name: s.seal.name.clone(),
+            grantor: s.grantor.clone(),
+            issuer: s.seal.issuer.clone(),
+            holder: s.seal.holder.clone(),
+            holder_dept: s.seal.holder_dept.clone(),
+            kind: s.seal.kind.key(),
+            state: s.state.key(),
+            state_label: s.state.label(),
+        }
+    }
 }
 
 /// A seal with its state, for listings.

@@ -26,7 +26,7 @@ use super::error::{ApiError, JsonBody, QueryParams};
 use super::grants::{date_or_today, find_grant, ref_text, visible};
 use super::items::written;
 pub use super::seal_view::seal_summary;
-use super::seal_view::{SealDetail, SealList};
+use super::seal_view::{SealCheck, SealDetail, SealList};
 use crate::state::Node;
 
 pub fn routes() -> OpenApiRouter<Node> {
@@ -345,11 +345,8 @@ struct CheckQuery {
 }
 
 /// `GET /seals/check?seal=ID&item=CODE&date=YYYY-MM-DD`: valid or not, why, and the route.
-#[utoipa::path(get, path = "/seals/check", tag = "seals", params(CheckQuery), responses((status = 200, description = "OK", body = Object)))]
-async fn check(
-    State(node): State<Node>,
-    QueryParams(q): QueryParams<CheckQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/seals/check", tag = "seals", params(CheckQuery), responses((status = 200, description = "The verdict, why, and the route", body = SealCheck)))]
+async fn check(State(node): State<Node>, QueryParams(q): QueryParams<CheckQuery>) -> Result<Json<SealCheck>, ApiError> {
     let missing = |what: &str| ApiError::bad_query(format!("缺少参数 {what} / missing query parameter {what}"));
     let id = q.seal.filter(|s| !s.trim().is_empty()).ok_or_else(|| missing("seal"))?;
     let code = q.item.filter(|s| !s.trim().is_empty()).ok_or_else(|| missing("item"))?;
@@ -359,21 +356,17 @@ async fn check(
     let candidates = node.store().scope_candidates(&s.seal.scope, code).await?;
     let v = verdict(&s, code, day, &candidates);
     let item_name = candidates.first().map(|(_, g)| g.name.clone());
-    Ok(Json(json!({
-        "seal": {
-            "id": s.seal.id, "name": s.seal.name, "grantor": s.grantor, "issuer": s.seal.issuer,
-            "holder": s.seal.holder, "holder_dept": s.seal.holder_dept, "kind": s.seal.kind.key(),
-            "state": s.state.key(), "state_label": s.state.label(),
-        },
-        "item": code,
-        "item_name": item_name,
-        "date": day,
-        "valid": v.valid,
-        "code": v.code,
-        "reason": v.reason,
-        "batch": v.batch,
-        "route": v.route,
-    })))
+    Ok(Json(SealCheck {
+        seal: (&s).into(),
+        item: code.to_string(),
+        item_name,
+        date: day,
+        valid: v.valid,
+        code: v.code,
+        reason: v.reason,
+        batch: v.batch,
+        route: v.route,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
