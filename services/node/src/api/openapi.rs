@@ -343,15 +343,21 @@ pub struct CheckpointWireSchema {
     pub cosignature: Option<String>,
 }
 
-/// A filing as recorded (`quanze_store::FilingRow`): the filing's fields, the node, the entry
-/// and the window in force when it was filed.
+/// A filing as recorded (`quanze_store::FilingRow`): the node, the entry, the filing's fields
+/// (`quanze_domain::Filing`, spelled out: that schema refuses other fields) and the window in
+/// force when it was filed.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = FilingRow)]
 pub struct FilingRowSchema {
     pub node: String,
     pub seq: u64,
-    #[serde(flatten)]
-    pub filing: quanze_domain::Filing,
+    pub department: String,
+    pub trigger: quanze_domain::Trigger,
+    pub trigger_date: chrono::NaiveDate,
+    pub summary: String,
+    /// Item codes concerned; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
     pub filed_on: chrono::NaiveDate,
     pub window: quanze_domain::calendar::Window,
 }
