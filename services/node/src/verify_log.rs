@@ -10,7 +10,7 @@ use quanze_store::Store;
 use serde::{Deserialize, Serialize};
 
 /// One entry that failed verification.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     pub origin: String,
     pub seq: u64,
@@ -18,7 +18,7 @@ pub struct Problem {
 }
 
 /// The outcome of verifying every stored log.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VerifyReport {
     pub ok: bool,
     pub entries_checked: u64,
@@ -26,10 +26,13 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The head of one log as verified.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeadReport {
     pub origin: String,
     pub seq: u64,
+    /// SHA-256 of the head entry, hex.
+    #[schema(value_type = String)]
     pub hash: Hash,
 }
 

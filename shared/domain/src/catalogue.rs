@@ -34,6 +34,7 @@ impl std::fmt::Display for PubRef {
 
 /// One catalogue change of a publication (动态调整).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum CatalogueChange {
     /// 新增: a new catalogue item, exercised by `tiers`.
@@ -99,6 +100,7 @@ impl CatalogueChange {
 /// A catalogue change published by an ancestor (one entry): the document, its dates, the tiers
 /// that must reconcile and in what window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Publication {
     /// 文号, e.g. 川委办〔2015〕17号.
@@ -138,6 +140,7 @@ impl CatalogueItem {
 
 /// What a list of one of `tiers` must show for `code` once it has reconciled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Requirement {
     /// Index of the change in the publication.
     pub change: usize,
@@ -147,6 +150,7 @@ pub struct Requirement {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "expect", rename_all = "lowercase")]
 #[allow(clippy::large_enum_variant, reason = "held in vectors of requirements; boxing buys nothing")]
 pub enum Expect {

@@ -137,6 +137,22 @@ impl<'de> Deserialize<'de> for DivisionCode {
     }
 }
 
+/// Described as the shape it must have; the province prefix and the tier are checked on use.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for DivisionCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("行政区划代码 / division code (GB/T 2260): 6 digits, or 9 for a township"))
+            .pattern(Some("^[0-9]{6}([0-9]{3})?$"))
+            .examples([serde_json::json!("510521")])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for DivisionCode {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

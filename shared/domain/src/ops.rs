@@ -21,6 +21,7 @@ use crate::tier::Tier;
 
 /// A node's enrolment in the federation: who it is and which key signs its log from which seq.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Enrolment {
     pub division: DivisionCode,

@@ -36,6 +36,7 @@ impl Resolution {
 
 /// Status of a reconciliation task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Open,
@@ -110,6 +111,7 @@ pub fn requirements_for(requirements: &[Requirement], tier: Tier) -> Vec<&Requir
 
 /// What the list must do for one requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[allow(clippy::large_enum_variant, reason = "one per requirement, short-lived")]
 pub enum Action {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// One of the four tiers of government. Ordered from the top: `Province < City < County < Township`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Province,

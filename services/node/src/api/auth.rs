@@ -165,7 +165,7 @@ pub async fn logout(State(node): State<Node>, _caller: Principal, headers: Heade
 }
 
 /// `GET /auth/me`: the caller as the middleware resolved it.
-#[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, description = "The caller", body = Object)))]
+#[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, description = "The caller", body = crate::auth::Principal)))]
 pub async fn me(caller: Principal) -> Json<Principal> {
     Json(caller)
 }

@@ -16,9 +16,9 @@ use chrono::NaiveDate;
 use quanze_domain::calendar::{Calendar, DayUnit, HolidayYear, Window};
 use quanze_domain::requests::filing_deadline;
 use quanze_domain::{Filing, Op, RuleError};
-use quanze_ledger::VerifiedEntry;
+use quanze_ledger::{EntryRef, VerifiedEntry};
 use quanze_store::FilingRow;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use utoipa::{IntoParams, ToSchema};
@@ -60,12 +60,19 @@ fn parse_date(value: &str, name: &str) -> Result<NaiveDate, ApiError> {
     })
 }
 
+/// `GET /calendar`: every arrangement the node holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarYears {
+    /// By year, oldest first.
+    years: Vec<HolidayYear>,
+}
+
 /// `GET /calendar`: every arrangement the node holds, by year.
-#[utoipa::path(get, path = "/calendar", tag = "calendar", responses((status = 200, description = "OK", body = Object)))]
-pub async fn years(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/calendar", tag = "calendar", responses((status = 200, description = "Every arrangement held", body = CalendarYears)))]
+pub async fn years(State(node): State<Node>) -> Result<Json<CalendarYears>, ApiError> {
     let calendar = node.store().calendar().await?;
-    let years: Vec<&HolidayYear> = calendar.years().into_iter().filter_map(|y| calendar.year(y)).collect();
-    Ok(Json(json!({ "years": years })))
+    let years = calendar.years().into_iter().filter_map(|y| calendar.year(y)).cloned().collect();
+    Ok(Json(CalendarYears { years }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -76,13 +83,20 @@ pub struct DueQuery {
     unit: Option<String>,
 }
 
+/// `GET /calendar/due`: the window asked about and its last day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DueAnswer {
+    from: NaiveDate,
+    days: u32,
+    unit: DayUnit,
+    /// The last day of the window.
+    due: NaiveDate,
+}
+
 /// `GET /calendar/due?from=D&days=N&unit=working|calendar`: the last day of the window counted
 /// from `from` (not counted itself); `unit` defaults to working days.
-#[utoipa::path(get, path = "/calendar/due", tag = "calendar", params(DueQuery), responses((status = 200, description = "OK", body = Object)))]
-pub async fn due(
-    State(node): State<Node>,
-    QueryParams(q): QueryParams<DueQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/calendar/due", tag = "calendar", params(DueQuery), responses((status = 200, description = "The last day of the window", body = DueAnswer)))]
+pub async fn due(State(node): State<Node>, QueryParams(q): QueryParams<DueQuery>) -> Result<Json<DueAnswer>, ApiError> {
     let from = parse_date(required(&q.from, "from", "2025-09-28")?, "from")?;
     let days_text = required(&q.days, "days", "20")?;
     let days: u32 = days_text.parse().map_err(|_| {
@@ -94,7 +108,7 @@ pub async fn due(
     };
     let calendar = node.store().calendar().await?;
     let due = calendar.due_date(from, Window { days, unit })?;
-    Ok(Json(json!({ "from": from, "days": days, "unit": unit, "due": due })))
+    Ok(Json(DueAnswer { from, days, unit, due }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -103,22 +117,29 @@ pub struct WorkdayQuery {
     date: Option<String>,
 }
 
+/// `GET /calendar/workday`: whether a day is worked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkdayAnswer {
+    date: NaiveDate,
+    workday: bool,
+}
+
 /// `GET /calendar/workday?date=D`.
-#[utoipa::path(get, path = "/calendar/workday", tag = "calendar", params(WorkdayQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/calendar/workday", tag = "calendar", params(WorkdayQuery), responses((status = 200, description = "Whether the day is worked", body = WorkdayAnswer)))]
 pub async fn workday(
     State(node): State<Node>,
     QueryParams(q): QueryParams<WorkdayQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<WorkdayAnswer>, ApiError> {
     let date = parse_date(required(&q.date, "date", "2025-09-28")?, "date")?;
     let calendar = node.store().calendar().await?;
     let workday = calendar.is_workday(date)?;
-    Ok(Json(json!({ "date": date, "workday": workday })))
+    Ok(Json(WorkdayAnswer { date, workday }))
 }
 
 /// `POST /calendar/years`: publishes one year's arrangement as a `calendar.year` entry. Only the
 /// root of trust may (the store refuses anyone else: 403). The arrangement is checked on its
 /// own and against the years already held before anything is signed.
-#[utoipa::path(post, path = "/calendar/years", tag = "calendar", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/calendar/years", tag = "calendar", request_body = HolidayYear, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn publish_year(
     State(node): State<Node>,
     JsonBody(year): JsonBody<HolidayYear>,
@@ -132,11 +153,33 @@ pub async fn publish_year(
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "year": year })))).into_response())
 }
 
+/// The node's window for adjustment filings, with its Chinese label (`20个工作日`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyAnswer {
+    request_window: Window,
+    label: String,
+}
+
+impl From<Window> for PolicyAnswer {
+    fn from(window: Window) -> Self {
+        PolicyAnswer { request_window: window, label: window.to_string() }
+    }
+}
+
+/// `PUT /policy`: the entry written and the window now in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyWritten {
+    #[schema(value_type = super::openapi::EntryRefSchema)]
+    entry: EntryRef,
+    #[serde(flatten)]
+    policy: PolicyAnswer,
+}
+
 /// `GET /policy`: the node's window for adjustment filings (20 working days until set).
-#[utoipa::path(get, path = "/policy", tag = "calendar", responses((status = 200, description = "OK", body = Object)))]
-pub async fn show_policy(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/policy", tag = "calendar", responses((status = 200, description = "The window in force", body = PolicyAnswer)))]
+pub async fn show_policy(State(node): State<Node>) -> Result<Json<PolicyAnswer>, ApiError> {
     let window = node.store().policy(node.division()).await?;
-    Ok(Json(json!({ "request_window": window, "label": window.to_string() })))
+    Ok(Json(window.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -147,17 +190,17 @@ pub struct PolicyBody {
 
 /// `PUT /policy` with `{"request_window": {"days": 7, "unit": "calendar"}}`: a `node.policy`
 /// entry. Filings already made keep the window they were filed under.
-#[utoipa::path(put, path = "/policy", tag = "calendar", request_body = PolicyBody, responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(put, path = "/policy", tag = "calendar", request_body = PolicyBody, responses((status = 200, description = "Signed and appended: the entry and the window", body = PolicyWritten)))]
 pub async fn set_policy(
     State(node): State<Node>,
     JsonBody(body): JsonBody<PolicyBody>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<PolicyWritten>, ApiError> {
     let window = body.request_window;
     if window.days == 0 {
         return Err(quanze_domain::CalendarError::ZeroDays.into());
     }
     let entry = node.write(vec![Op::Policy { request_window: window }]).await?;
-    Ok(Json(written(&entry, json!({ "request_window": window, "label": window.to_string() }))))
+    Ok(Json(PolicyWritten { entry: entry.entry_ref(), policy: window.into() }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -166,62 +209,78 @@ pub struct RequestsQuery {
     late: Option<bool>,
 }
 
-/// A filing row with its due date and lateness, computed with `calendar`; when they cannot be
-/// computed (a year not published), `due`, `late_days` and `late` are null and `calendar_error`
-/// says why.
-fn filing_json(calendar: &Calendar, row: &FilingRow) -> (Value, Option<String>) {
-    let mut out = serde_json::to_value(row).unwrap_or(Value::Null);
-    let (extra, error) = match filing_deadline(calendar, row.window, row.filing.trigger_date, row.filed_on) {
-        Ok((due, late_days)) => (json!({ "due": due, "late_days": late_days, "late": late_days > 0 }), None),
-        Err(e) => {
-            let message = e.to_string();
-            (json!({ "due": null, "late_days": null, "late": null, "calendar_error": message }), Some(message))
-        }
-    };
-    if let (Some(obj), Value::Object(more)) = (out.as_object_mut(), extra) {
-        obj.insert("trigger_label".into(), json!(row.filing.trigger.label()));
-        obj.extend(more);
-    }
-    (out, error)
+/// A filing with its due date and lateness; when they cannot be computed (a year not
+/// published), `due`, `late_days` and `late` are null and `calendar_error` says why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FilingView {
+    #[serde(flatten)]
+    #[schema(value_type = super::openapi::FilingRowSchema)]
+    row: FilingRow,
+    /// The trigger in Chinese.
+    trigger_label: &'static str,
+    #[schema(required = true)]
+    due: Option<NaiveDate>,
+    /// Working days filed after `due` (0 in time).
+    #[schema(required = true)]
+    late_days: Option<i64>,
+    #[schema(required = true)]
+    late: Option<bool>,
+    /// Why the deadline cannot be counted; absent when it can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calendar_error: Option<String>,
+}
+
+/// `GET /filings`: the filings, and the first reason a lateness is unknown, if any.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FilingList {
+    requests: Vec<FilingView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calendar_error: Option<String>,
+}
+
+/// A filing row with its due date and lateness, computed with `calendar`.
+fn filing_view(calendar: &Calendar, row: &FilingRow) -> FilingView {
+    let (due, late_days, late, calendar_error) =
+        match filing_deadline(calendar, row.window, row.filing.trigger_date, row.filed_on) {
+            Ok((due, late_days)) => (Some(due), Some(late_days), Some(late_days > 0), None),
+            Err(e) => (None, None, None, Some(e.to_string())),
+        };
+    FilingView { row: row.clone(), trigger_label: row.filing.trigger.label(), due, late_days, late, calendar_error }
 }
 
 /// `GET /filings?late=true|false`: the filings made with this node, oldest first, each with its
 /// due date under the window in force when it was filed and how many working days late it came.
 /// A filing whose lateness is unknown (its years are not published) is listed whatever the
 /// filter, and the first such reason is repeated as the top-level `calendar_error`.
-#[utoipa::path(get, path = "/filings", tag = "calendar", params(RequestsQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/filings", tag = "calendar", params(RequestsQuery), responses((status = 200, description = "The filings with their lateness", body = FilingList)))]
 pub async fn list_requests(
     State(node): State<Node>,
     QueryParams(q): QueryParams<RequestsQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<FilingList>, ApiError> {
     let calendar = node.store().calendar().await?;
     let rows = node.store().filings(node.division()).await?;
     let mut requests = Vec::new();
     let mut first_error = None;
     for row in &rows {
-        let (value, error) = filing_json(&calendar, row);
-        let keep = match (q.late, value["late"].as_bool()) {
+        let view = filing_view(&calendar, row);
+        let keep = match (q.late, view.late) {
             (Some(wanted), Some(late)) => wanted == late,
             _ => true,
         };
         if keep {
             if first_error.is_none() {
-                first_error = error;
+                first_error.clone_from(&view.calendar_error);
             }
-            requests.push(value);
+            requests.push(view);
         }
     }
-    let mut out = json!({ "requests": requests });
-    if let Some(e) = first_error {
-        out["calendar_error"] = json!(e);
-    }
-    Ok(Json(out))
+    Ok(Json(FilingList { requests, calendar_error: first_error }))
 }
 
 /// `POST /filings`: records a department's filing as a `request.file` entry dated today (by
 /// the node's clock). Answers the filing with its due date and lateness. A department clerk
 /// files for the own department only; the operator (the CLI) for any.
-#[utoipa::path(post, path = "/filings", tag = "calendar", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/filings", tag = "calendar", request_body = Filing, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub async fn file_request(
     State(node): State<Node>,
     caller: crate::auth::Principal,
@@ -240,9 +299,6 @@ pub async fn file_request(
     let entry = node.write(vec![Op::RequestFile { filing }]).await?;
     let calendar = node.store().calendar().await?;
     let rows = node.store().filings(node.division()).await?;
-    let filed = match rows.iter().find(|r| r.seq == entry.seq()) {
-        Some(row) => filing_json(&calendar, row).0,
-        None => Value::Null,
-    };
+    let filed = rows.iter().find(|r| r.seq == entry.seq()).map(|row| filing_view(&calendar, row));
     Ok((StatusCode::CREATED, Json(written(&entry, json!({ "request": filed })))).into_response())
 }

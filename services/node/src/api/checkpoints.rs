@@ -19,12 +19,13 @@ use quanze_ledger::merkle::{self, MerkleError};
 use quanze_ledger::{CheckpointWire, CosignedCheckpoint, Hash, SignedCheckpoint};
 use quanze_store::{CosignOutcome, ProofError};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, JsonBody, QueryParams};
+use super::public_schema::{ConsistencyProof, InclusionProof, LatestCheckpoints};
 use crate::federation::checkpoints::{
     CosignRequest, CosignResponse, RelayRequest, RelayResponse, checkpoint_key, cosigner_key,
 };
@@ -60,7 +61,7 @@ fn refused(code: &'static str, message: String) -> ApiError {
 }
 
 /// `POST /api/v1/fed/checkpoints`: a child asks for this node's cosignature.
-#[utoipa::path(post, path = "/fed/checkpoints", tag = "federation", request_body(content = Object, description = "The child's signed checkpoint, the size this node last cosigned and the consistency proof from it"), responses((status = 200, description = "This node's cosignature", body = Object)), security(()))]
+#[utoipa::path(post, path = "/fed/checkpoints", tag = "federation", request_body(content = CosignRequest, description = "The child's signed checkpoint, the size this node last cosigned and the consistency proof from it"), responses((status = 200, description = "This node's cosignature", body = CosignResponse)), security(()))]
 async fn cosign(State(node): State<Node>, JsonBody(req): JsonBody<CosignRequest>) -> Result<Response, ApiError> {
     let origin = req.checkpoint.origin.clone();
     let size = req.checkpoint.size;
@@ -147,7 +148,7 @@ fn stale(current_size: u64, old_size: u64) -> Response {
 
 /// `POST /api/v1/fed/checkpoints/relay`: a child forwards cosigned checkpoints of its
 /// descendants. Each is checked here as if it came from its origin.
-#[utoipa::path(post, path = "/fed/checkpoints/relay", tag = "federation", request_body(content = Object, description = "Cosigned checkpoints of the caller's descendants"), responses((status = 200, description = "Which were stored and which refused", body = Object)), security(()))]
+#[utoipa::path(post, path = "/fed/checkpoints/relay", tag = "federation", request_body(content = RelayRequest, description = "Cosigned checkpoints of the caller's descendants"), responses((status = 200, description = "Which were stored and which refused", body = RelayResponse)), security(()))]
 async fn relay(
     State(node): State<Node>,
     JsonBody(req): JsonBody<RelayRequest>,
@@ -229,10 +230,10 @@ async fn check_relayed(node: &Node, wire: CheckpointWire) -> Result<Relayed, Api
 }
 
 /// `GET /api/v1/public/checkpoints`: the latest cosigned checkpoint of every log held.
-#[utoipa::path(get, path = "/public/checkpoints", tag = "public", responses((status = 200, description = "The latest cosigned checkpoint of every log held", body = Object)), security(()))]
-async fn latest(State(node): State<Node>) -> Result<Json<Value>, ApiError> {
-    let rows = node.store().latest_checkpoints().await?;
-    Ok(Json(json!({ "node": node.division(), "checkpoints": rows })))
+#[utoipa::path(get, path = "/public/checkpoints", tag = "public", responses((status = 200, description = "The latest cosigned checkpoint of every log held", body = LatestCheckpoints)), security(()))]
+async fn latest(State(node): State<Node>) -> Result<Json<LatestCheckpoints>, ApiError> {
+    let checkpoints = node.store().latest_checkpoints().await?;
+    Ok(Json(LatestCheckpoints { node: node.division().clone(), checkpoints }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -253,11 +254,11 @@ fn parse_origin(text: &str) -> Result<DivisionCode, ApiError> {
 
 /// `GET /api/v1/public/proof/inclusion?origin=&seq=[&size=]`: entry `seq` is in the tree of
 /// `size` entries (leaf `seq − 1`; the leaf data is the entry's SHA-256).
-#[utoipa::path(get, path = "/public/proof/inclusion", tag = "public", params(InclusionQuery), responses((status = 200, description = "The audit path, the entry's hash and the root", body = Object)), security(()))]
+#[utoipa::path(get, path = "/public/proof/inclusion", tag = "public", params(InclusionQuery), responses((status = 200, description = "The audit path, the entry's hash and the root", body = InclusionProof)), security(()))]
 async fn inclusion(
     State(node): State<Node>,
     QueryParams(q): QueryParams<InclusionQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InclusionProof>, ApiError> {
     let origin = parse_origin(&q.origin)?;
     let size =
         match q.size {
@@ -274,16 +275,16 @@ async fn inclusion(
     let root = node.store().merkle_root(&origin, size).await?;
     let entry = node.store().entries(&origin, q.seq - 1, 1).await?;
     let entry_hash: Hash = entry.first().map(|e| e.entry.hash()).ok_or_else(|| ApiError::not_found("条目 / entry"))?;
-    Ok(Json(json!({
-        "origin": origin,
-        "seq": q.seq,
-        "size": size,
-        "leaf_index": q.seq - 1,
-        "entry_hash": entry_hash,
-        "leaf_hash": merkle::entry_leaf(&entry_hash),
-        "root": root,
-        "proof": proof,
-    })))
+    Ok(Json(InclusionProof {
+        origin,
+        seq: q.seq,
+        size,
+        leaf_index: q.seq - 1,
+        entry_hash,
+        leaf_hash: merkle::entry_leaf(&entry_hash),
+        root,
+        proof,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -300,16 +301,14 @@ struct ConsistencyQuery {
 
 /// `GET /api/v1/public/proof/consistency?origin=&from=&to=`: the tree of `to` entries extends
 /// the tree of `from` entries.
-#[utoipa::path(get, path = "/public/proof/consistency", tag = "public", params(ConsistencyQuery), responses((status = 200, description = "The consistency proof and both roots", body = Object)), security(()))]
+#[utoipa::path(get, path = "/public/proof/consistency", tag = "public", params(ConsistencyQuery), responses((status = 200, description = "The consistency proof and both roots", body = ConsistencyProof)), security(()))]
 async fn consistency(
     State(node): State<Node>,
     QueryParams(q): QueryParams<ConsistencyQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConsistencyProof>, ApiError> {
     let origin = parse_origin(&q.origin)?;
     let proof = node.store().consistency_proof(&origin, q.from, q.to).await?;
     let from_root = node.store().merkle_root(&origin, q.from).await?;
     let to_root = node.store().merkle_root(&origin, q.to).await?;
-    Ok(Json(json!({
-        "origin": origin, "from": q.from, "to": q.to, "from_root": from_root, "to_root": to_root, "proof": proof,
-    })))
+    Ok(Json(ConsistencyProof { origin, from: q.from, to: q.to, from_root, to_root, proof }))
 }

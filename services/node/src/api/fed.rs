@@ -187,7 +187,7 @@ async fn collect_downward(node: &Node, after: &HashMap<String, u64>) -> Result<(
 /// this node was restored from an older backup, this node's own entries it lost, which the
 /// child holds (`returned: true`; `Scope::Returned` admits only this node's own log, verified
 /// with its own key and chained from its head, see `Node::ingest`).
-#[utoipa::path(post, path = "/fed/push", tag = "federation", request_body = PushRequest, responses((status = 200, description = "OK", body = Object)), security(()))]
+#[utoipa::path(post, path = "/fed/push", tag = "federation", request_body = PushRequest, responses((status = 200, description = "Per entry, what this node did with it", body = PushResponse)), security(()))]
 pub async fn push(
     State(node): State<Node>,
     JsonBody(req): JsonBody<PushRequest>,
@@ -227,7 +227,7 @@ pub async fn push(
 /// for a child restored from a backup that still holds its key, with a statement signed by the
 /// child's current key (`x-quanze-node-signature`, see `federation::catch_up`). Other origins
 /// (siblings, other subtrees) are never served here.
-#[utoipa::path(get, path = "/fed/recover", tag = "federation", params(super::log::LogQuery), responses((status = 200, description = "OK", body = Object)), security(()))]
+#[utoipa::path(get, path = "/fed/recover", tag = "federation", params(super::log::LogQuery), responses((status = 200, description = "Entries of the log, as `GET /log` shows them", body = super::log::LogPage)), security(()))]
 pub async fn recover(
     State(node): State<Node>,
     headers: axum::http::HeaderMap,
@@ -310,7 +310,7 @@ async fn signed_by_child(
 /// `POST /api/v1/fed/enroll`: a child presents an invite token and its public key; this node
 /// appends the `Enroll` entry. A division enrolled before (lost disk) continues after the last
 /// entry this node holds of it, under the new key.
-#[utoipa::path(post, path = "/fed/enroll", tag = "federation", request_body = EnrollRequest, responses((status = 200, description = "OK", body = Object)), security(()))]
+#[utoipa::path(post, path = "/fed/enroll", tag = "federation", request_body = EnrollRequest, responses((status = 200, description = "The enrolment written, and where", body = EnrollResponse)), security(()))]
 pub async fn enroll(
     State(node): State<Node>,
     JsonBody(req): JsonBody<EnrollRequest>,
@@ -520,7 +520,7 @@ pub async fn rotate(State(node): State<Node>) -> Result<impl IntoResponse, ApiEr
 }
 
 /// `GET /api/v1/fed/status`: parent, children, per-origin lag, outbox, errors, forks.
-#[utoipa::path(get, path = "/fed/status", tag = "federation", responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/fed/status", tag = "federation", responses((status = 200, description = "Where this node stands in the federation", body = crate::federation::status::StatusReport)))]
 pub async fn status(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(crate::federation::status::report(&node).await?))
 }

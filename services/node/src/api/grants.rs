@@ -11,12 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use quanze_domain::grants::{Extension, GrantBatch, GrantRef, check_not_revoked};
+use quanze_domain::grants::{Extension, GrantBatch, GrantKind, GrantRef, GrantStatus, check_not_revoked};
 use quanze_domain::import::{escape_formula, table_to_xlsx};
 use quanze_domain::{DivisionCode, Op};
 use quanze_store::GrantRow;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -73,33 +73,76 @@ pub fn visible(me: &DivisionCode, grantor: &DivisionCode, other: &DivisionCode) 
     grantor.is_within(me) || other.is_within(me)
 }
 
+/// A batch with its deadlines and its status on a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantSummary {
+    /// `grantor#seq`.
+    #[serde(rename = "ref")]
+    reference: String,
+    /// SHA-256 of the issuing entry, hex.
+    hash: String,
+    grantor: DivisionCode,
+    grantee: DivisionCode,
+    doc_no: String,
+    title: String,
+    issued: NaiveDate,
+    handover_due: NaiveDate,
+    /// Not accepted by the handover due date (as of the day).
+    handover_late: bool,
+    training_months: u32,
+    extensions: Vec<Extension>,
+    training_until: NaiveDate,
+    items: u64,
+    items_revoked: u64,
+    departments: Vec<String>,
+    /// `null` until accepted.
+    #[schema(required = true)]
+    accepted_on: Option<NaiveDate>,
+    /// `null` unless revoked as a whole.
+    #[schema(required = true)]
+    revoked_on: Option<NaiveDate>,
+    revoke_reason: String,
+    status: GrantStatus,
+    /// The status in Chinese.
+    status_label: String,
+    /// When the issuing entry was written.
+    at: String,
+}
+
 /// A batch with its deadlines and status on `today`.
-pub fn summary(row: &GrantRow, today: NaiveDate) -> Value {
+pub fn summary(row: &GrantRow, today: NaiveDate) -> GrantSummary {
     let h = &row.header;
     let status = h.status_on(today);
-    json!({
-        "ref": ref_text(&h.grant_ref),
-        "hash": h.grant_ref.hash,
-        "grantor": h.grant_ref.origin,
-        "grantee": h.grantee,
-        "doc_no": h.doc_no,
-        "title": h.title,
-        "issued": h.issued,
-        "handover_due": h.handover_due,
-        "handover_late": h.handover_late(today),
-        "training_months": h.training_months,
-        "extensions": h.extensions,
-        "training_until": h.training_until(),
-        "items": h.items,
-        "items_revoked": h.items_revoked,
-        "departments": h.departments,
-        "accepted_on": h.accepted_on,
-        "revoked_on": h.revoked_on,
-        "revoke_reason": h.revoke_reason,
-        "status": status.key(),
-        "status_label": status.label(),
-        "at": row.at,
-    })
+    GrantSummary {
+        reference: ref_text(&h.grant_ref),
+        hash: h.grant_ref.hash.clone(),
+        grantor: h.grant_ref.origin.clone(),
+        grantee: h.grantee.clone(),
+        doc_no: h.doc_no.clone(),
+        title: h.title.clone(),
+        issued: h.issued,
+        handover_due: h.handover_due,
+        handover_late: h.handover_late(today),
+        training_months: h.training_months,
+        extensions: h.extensions.clone(),
+        training_until: h.training_until(),
+        items: h.items,
+        items_revoked: h.items_revoked,
+        departments: h.departments.clone(),
+        accepted_on: h.accepted_on,
+        revoked_on: h.revoked_on,
+        revoke_reason: h.revoke_reason.clone(),
+        status,
+        status_label: status.label().to_string(),
+        at: row.at.clone(),
+    }
+}
+
+/// `GET /grants`: the batches, as of today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantList {
+    today: NaiveDate,
+    grants: Vec<GrantSummary>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -126,15 +169,15 @@ pub async fn visible_grants(node: &Node, role: Option<&str>) -> Result<Vec<Grant
 }
 
 /// `GET /grants`: batches this node issued, received or sees below it, with deadlines.
-#[utoipa::path(get, path = "/grants", tag = "grants", params(ListQuery), responses((status = 200, description = "OK", body = Object)))]
-async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/grants", tag = "grants", params(ListQuery), responses((status = 200, description = "The batches with their deadlines", body = GrantList)))]
+async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<Json<GrantList>, ApiError> {
     let today = node.today();
     let rows = visible_grants(&node, q.role.as_deref()).await?;
-    Ok(Json(json!({ "today": today, "grants": rows.iter().map(|r| summary(r, today)).collect::<Vec<_>>() })))
+    Ok(Json(GrantList { today, grants: rows.iter().map(|r| summary(r, today)).collect() }))
 }
 
 /// `POST /grants`: one `grant.issue` entry.
-#[utoipa::path(post, path = "/grants", tag = "grants", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/grants", tag = "grants", request_body = GrantBatch, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 pub(super) async fn issue(
     State(node): State<Node>,
     JsonBody(batch): JsonBody<GrantBatch>,
@@ -148,23 +191,57 @@ pub(super) async fn issue(
     Ok((StatusCode::CREATED, Json(written(&entry, extra))).into_response())
 }
 
+/// `GET /grants/{ref}`: the batch with its items, the seals valid for it and its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantDetail {
+    #[serde(flatten)]
+    summary: GrantSummary,
+    item_list: Vec<GrantedItemView>,
+    seals: Vec<super::seal_view::SealSummary>,
+    #[schema(value_type = Vec<super::openapi::GrantEventRowSchema>)]
+    events: Vec<quanze_store::GrantEventRow>,
+}
+
+/// One granted item of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantedItemView {
+    code: String,
+    name: String,
+    /// 职权类别 in Chinese.
+    category: &'static str,
+    kind: GrantKind,
+    kind_label: &'static str,
+    grantor_dept: String,
+    grantee_dept: String,
+    provincial: bool,
+    /// `null` unless the item was revoked.
+    #[schema(required = true)]
+    revoked_on: Option<NaiveDate>,
+    revoke_reason: String,
+}
+
 /// `GET /grants/{ref}`: the batch, its items, the seals valid for it and its history.
-#[utoipa::path(get, path = "/grants/{reference}", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "OK", body = Object)))]
-async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/grants/{reference}", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "The batch, its items, seals and history", body = GrantDetail)))]
+async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result<Json<GrantDetail>, ApiError> {
     let row = find_grant(&node, &reference, None).await?;
     let h = &row.header;
     let items = node.store().grant_items(&h.grant_ref.origin, h.grant_ref.seq).await?;
-    let items: Vec<Value> = items
-        .iter()
-        .map(|g| {
-            json!({
-                "code": g.code, "name": g.name, "category": g.category.label(), "kind": g.kind.key(),
-                "kind_label": g.kind.label(), "grantor_dept": g.grantor_dept, "grantee_dept": g.grantee_dept,
-                "provincial": g.provincial, "revoked_on": g.revoked_on, "revoke_reason": g.revoke_reason,
-            })
+    let item_list = items
+        .into_iter()
+        .map(|g| GrantedItemView {
+            category: g.category.label(),
+            kind: g.kind,
+            kind_label: g.kind.label(),
+            code: g.code,
+            name: g.name,
+            grantor_dept: g.grantor_dept,
+            grantee_dept: g.grantee_dept,
+            provincial: g.provincial,
+            revoked_on: g.revoked_on,
+            revoke_reason: g.revoke_reason,
         })
         .collect();
-    let seals: Vec<Value> = node
+    let seals = node
         .store()
         .seals()
         .await?
@@ -173,11 +250,7 @@ async fn show(State(node): State<Node>, Path(reference): Path<String>) -> Result
         .map(super::seals::seal_summary)
         .collect();
     let events = node.store().grant_events(&format!("grant:{}", ref_text(&h.grant_ref))).await?;
-    let mut out = summary(&row, node.today());
-    out["item_list"] = json!(items);
-    out["seals"] = json!(seals);
-    out["events"] = json!(events);
-    Ok(Json(out))
+    Ok(Json(GrantDetail { summary: summary(&row, node.today()), item_list, seals, events }))
 }
 
 /// Today unless a date is given.
@@ -236,7 +309,7 @@ async fn revoke(
 }
 
 /// `POST /grants/{ref}/extend`: the grantor extends the training period.
-#[utoipa::path(post, path = "/grants/{reference}/extend", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/grants/{reference}/extend", tag = "grants", params(("reference" = String, Path, description = "The reference, e.g. a document number")), request_body = Extension, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn extend(
     State(node): State<Node>,
     Path(reference): Path<String>,
@@ -256,14 +329,14 @@ struct ExportQuery {
 }
 
 /// `GET /grants/export?format=csv|xlsx|json`: the register of visible batches.
-#[utoipa::path(get, path = "/grants/export", tag = "grants", params(ExportQuery), responses((status = 200, description = "The grants as a sheet", content((Object = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
+#[utoipa::path(get, path = "/grants/export", tag = "grants", params(ExportQuery), responses((status = 200, description = "The grants as a sheet", content((GrantList = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn export(State(node): State<Node>, QueryParams(q): QueryParams<ExportQuery>) -> Result<Response, ApiError> {
     let today = node.today();
     let rows = visible_grants(&node, q.role.as_deref()).await?;
     let format = q.format.as_deref().unwrap_or("csv");
     if format == "json" {
-        let list: Vec<Value> = rows.iter().map(|r| summary(r, today)).collect();
-        return Ok(Json(json!({ "today": today, "grants": list })).into_response());
+        let grants = rows.iter().map(|r| summary(r, today)).collect();
+        return Ok(Json(GrantList { today, grants }).into_response());
     }
     if !matches!(format, "csv" | "xlsx") {
         return Err(ApiError::bad_query(format!(

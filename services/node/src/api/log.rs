@@ -9,7 +9,7 @@ use quanze_domain::DivisionCode;
 use quanze_ledger::{EntryBody, SignedEntryWire};
 use serde::{Deserialize, Serialize};
 
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,21 +25,29 @@ pub struct LogQuery {
     pub limit: Option<u64>,
 }
 
+/// `GET /log`: entries of one log after a seq.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogPage {
+    /// The log's division code.
+    pub origin: DivisionCode,
+    pub entries: Vec<LogEntry>,
+}
+
 /// One entry as the API shows it: the wire form (what a peer would verify) and its decoded body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LogEntry {
     pub seq: u64,
     #[serde(flatten)]
+    #[schema(value_type = super::openapi::SignedEntryWireSchema)]
     pub wire: SignedEntryWire,
-    /// The body decoded for reading; `null` when the stored bytes do not decode.
+    /// The body decoded for reading (`{v, origin, seq, prev, at, op}`); `null` when the stored
+    /// bytes do not decode.
+    #[schema(value_type = Option<Object>, required = true)]
     pub decoded: Option<EntryBody>,
 }
 
-#[utoipa::path(get, path = "/log", tag = "log", params(LogQuery), responses((status = 200, description = "OK", body = Object)))]
-pub async fn show(
-    State(node): State<Node>,
-    QueryParams(q): QueryParams<LogQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(get, path = "/log", tag = "log", params(LogQuery), responses((status = 200, description = "Entries of the log", body = LogPage)))]
+pub async fn show(State(node): State<Node>, QueryParams(q): QueryParams<LogQuery>) -> Result<Json<LogPage>, ApiError> {
     let origin = match q.origin.as_deref() {
         None | Some("") => node.division().clone(),
         Some(o) => DivisionCode::parse(o).map_err(|e| ApiError::bad_query(e.to_string()))?,
@@ -61,10 +69,10 @@ pub async fn show(
             LogEntry { seq: s.seq, wire, decoded }
         })
         .collect();
-    Ok(Json(serde_json::json!({ "origin": origin, "entries": entries })))
+    Ok(Json(LogPage { origin, entries }))
 }
 
-#[utoipa::path(get, path = "/log/verify", tag = "log", responses((status = 200, description = "Every stored entry verifies", body = Object), (status = 409, description = "Some entry does not verify: the report", body = Object)))]
+#[utoipa::path(get, path = "/log/verify", tag = "log", responses((status = 200, description = "Every stored entry verifies", body = crate::verify_log::VerifyReport), (status = 409, description = "Some entry does not verify: the report", body = crate::verify_log::VerifyReport)))]
 pub async fn verify(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
     let fallback = |origin: &DivisionCode, _seq: u64| node.own_key_fallback(origin);
     let report = verify_store(node.store(), &fallback).await.map_err(ApiError::internal)?;

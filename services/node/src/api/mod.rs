@@ -22,10 +22,14 @@ pub mod openapi;
 mod openapi_coverage;
 mod public;
 pub mod public_page;
+mod public_schema;
 pub(crate) mod recon;
 pub mod recon_board;
+mod recon_schema;
 pub(crate) mod recon_tasks;
+mod request_view;
 pub mod requests;
+mod seal_view;
 pub(crate) mod seals;
 mod users;
 

@@ -208,3 +208,156 @@ pub struct SignedEntryWireSchema {
     /// SHA-256 of `body`, hex; receivers recompute it.
     pub hash: String,
 }
+
+/// A cosigned checkpoint as stored (`quanze_store::CheckpointRow`): both signatures were
+/// verified before it was stored.
+#[derive(Debug, ToSchema)]
+#[schema(as = CheckpointRow)]
+pub struct CheckpointRowSchema {
+    /// The log's division code.
+    pub origin: String,
+    /// Entries in the tree.
+    pub size: u64,
+    /// Merkle root, hex.
+    pub root: String,
+    pub at: String,
+    /// The origin's signature, hex.
+    pub signature: String,
+    /// The parent that cosigned.
+    pub cosigner: String,
+    pub cosignature: String,
+    pub stored_at: String,
+}
+
+/// Fork evidence (`quanze_store::ForkRow`): one of two (or more) different entries for the same
+/// (origin, seq).
+#[derive(Debug, ToSchema)]
+#[schema(as = ForkRow)]
+pub struct ForkRowSchema {
+    pub origin: String,
+    pub seq: u64,
+    pub hash: String,
+    pub detected_at: String,
+    /// The resolving entry, `origin#seq`; `null` while unresolved.
+    #[schema(required = true)]
+    pub resolved_by: Option<String>,
+}
+
+/// A refused delivery, kept as evidence (`quanze_store::RefusalRow`).
+#[derive(Debug, ToSchema)]
+#[schema(as = RefusalRow)]
+pub struct RefusalRowSchema {
+    pub at: String,
+    pub peer: String,
+    pub origin: String,
+    pub seq: u64,
+    /// Stable refusal code, UPPER_SNAKE.
+    pub code: String,
+    pub message: String,
+}
+
+/// What happened to one delivered entry (`quanze_store::Delivery`), by `outcome`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Delivery)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DeliverySchema {
+    Applied {
+        origin: String,
+        seq: u64,
+    },
+    /// Already held, same bytes.
+    Duplicate {
+        origin: String,
+        seq: u64,
+    },
+    /// A different validly signed entry for a held (origin, seq): kept as evidence, the origin
+    /// is quarantined.
+    Fork {
+        origin: String,
+        seq: u64,
+    },
+    /// The origin is quarantined by an unresolved fork; nothing of it is applied.
+    Quarantined {
+        origin: String,
+        seq: u64,
+    },
+    Refused {
+        origin: String,
+        seq: u64,
+        code: String,
+        message: String,
+    },
+}
+
+/// An item of a publisher's catalogue (`quanze_store::CatalogueRow`): the item's elements, with
+/// who published it, the tiers that exercise it and since when.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CatalogueRow)]
+pub struct CatalogueRowSchema {
+    pub publisher: String,
+    #[serde(flatten)]
+    pub item: quanze_domain::PowerItem,
+    pub tiers: Vec<quanze_domain::Tier>,
+    /// Effective date of the publication that last changed it.
+    pub effective: String,
+    pub pub_seq: u64,
+}
+
+/// One recorded step of a grant batch or a seal (`quanze_store::GrantEventRow`).
+#[derive(Debug, ToSchema)]
+#[schema(as = GrantEventRow)]
+pub struct GrantEventRowSchema {
+    pub origin: String,
+    pub seq: u64,
+    /// `grant:211100#5` or `seal:211100/PJ-SCJ-SP-4`.
+    pub subject: String,
+    /// The op kind, e.g. `grant.accept`, `seal.recall`.
+    pub action: String,
+    /// The day the step took effect.
+    pub day: String,
+    pub detail: String,
+    pub at: String,
+}
+
+/// What a checkpoint states (`quanze_ledger::Checkpoint`): the first `size` entries of
+/// `origin`'s log have Merkle root `root`.
+#[derive(Debug, ToSchema)]
+#[schema(as = Checkpoint)]
+pub struct CheckpointSchema {
+    pub origin: quanze_domain::DivisionCode,
+    pub size: u64,
+    /// Merkle root, hex.
+    pub root: String,
+    /// When the origin signed it: RFC 3339, UTC, milliseconds.
+    pub at: String,
+}
+
+/// A checkpoint as it travels (`quanze_ledger::CheckpointWire`): the body, the origin's
+/// signature and, once cosigned, the cosigner and its signature.
+#[derive(Debug, ToSchema)]
+#[schema(as = CheckpointWire)]
+pub struct CheckpointWireSchema {
+    pub checkpoint: CheckpointSchema,
+    pub signature: String,
+    pub cosigner: Option<quanze_domain::DivisionCode>,
+    pub cosignature: Option<String>,
+}
+
+/// A filing as recorded (`quanze_store::FilingRow`): the node, the entry, the filing's fields
+/// (`quanze_domain::Filing`, spelled out: that schema refuses other fields) and the window in
+/// force when it was filed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FilingRow)]
+pub struct FilingRowSchema {
+    pub node: String,
+    pub seq: u64,
+    pub department: String,
+    pub trigger: quanze_domain::Trigger,
+    pub trigger_date: chrono::NaiveDate,
+    pub summary: String,
+    /// Item codes concerned; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
+    pub filed_on: chrono::NaiveDate,
+    pub window: quanze_domain::calendar::Window,
+}

@@ -132,3 +132,51 @@ fn the_enumeration_reads_methods_and_paths() {
         .collect();
     assert_eq!(found, want);
 }
+
+/// A JSON body or answer described as a bare `Object` proves nothing to the API schema test:
+/// what a route parses and what a read answers are named types (see ARCHITECTURE.md, "Typed API
+/// answers"). Covers every request body and every successful `GET` answer whose only content is
+/// JSON; a route answering several formats (an export, the audit) is left out, and so is
+/// `/openapi.json` itself.
+#[test]
+fn json_bodies_and_json_reads_are_named_schemas() {
+    let doc = document();
+    // A named type, or an optional one (`oneOf` the type and `null`).
+    let named = |schema: &Value| {
+        schema.get("$ref").is_some()
+            || schema["oneOf"]
+                .as_array()
+                .is_some_and(|all| all.iter().all(|s| s.get("$ref").is_some() || s["type"] == "null"))
+    };
+    let json_only = |content: &Value| -> Option<Value> {
+        let content = content.as_object()?;
+        (content.len() == 1).then(|| content.get("application/json").map(|c| c["schema"].clone())).flatten()
+    };
+    let mut loose = Vec::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            if let Some(schema) = op.get("requestBody").and_then(|b| json_only(&b["content"])) {
+                checked += 1;
+                if !named(&schema) {
+                    loose.push(format!("{method} {path}: request body"));
+                }
+            }
+            if method != "get" || path == "/openapi.json" {
+                continue;
+            }
+            for (status, answer) in op["responses"].as_object().unwrap() {
+                let Some(schema) = answer.get("content").and_then(json_only) else { continue };
+                if status.starts_with('2') {
+                    checked += 1;
+                    if !named(&schema) {
+                        loose.push(format!("{method} {path}: {status} answer"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} JSON bodies and answers found");
+    assert!(loose.is_empty(), "described as a bare object, not a named schema: {loose:#?}");
+}

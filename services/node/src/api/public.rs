@@ -17,12 +17,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, QueryParams};
 use super::public_page;
+use super::public_schema::{
+    ComputedDigest, ItemVersion, PublicDigest, PublicItem, PublicList, PublicListRow, PublishedDocument,
+    PublishedRequest, PublishedStep, SignedDigest,
+};
 use crate::state::Node;
 
 /// Routes nested under `/api/v1`.
@@ -82,23 +86,27 @@ pub async fn search(node: &Node, q: &SearchQuery) -> Result<(u64, Vec<PowerItem>
 }
 
 /// `GET /api/v1/public/list?q=&category=&department=&offset=&limit=`
-#[utoipa::path(get, path = "/public/list", tag = "public", params(SearchQuery), responses((status = 200, description = "OK", body = Object)), security(()))]
-async fn list(State(node): State<Node>, QueryParams(q): QueryParams<SearchQuery>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/public/list", tag = "public", params(SearchQuery), responses((status = 200, description = "One page of the published list", body = PublicList)), security(()))]
+async fn list(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<SearchQuery>,
+) -> Result<Json<PublicList>, ApiError> {
     let (total, items) = search(&node, &q).await?;
-    let rows: Vec<Value> = items
-        .iter()
-        .map(|i| {
-            json!({
-                "code": i.code, "name": i.name, "category": i.category.label(),
-                "implementing_body": i.implementing_body, "status": i.status.key(),
-            })
+    let items = items
+        .into_iter()
+        .map(|i| PublicListRow {
+            code: i.code,
+            name: i.name,
+            category: i.category.label().to_string(),
+            implementing_body: i.implementing_body,
+            status: i.status,
         })
         .collect();
-    Ok(Json(json!({ "division": node.division(), "name": node.name(), "total": total, "items": rows })))
+    Ok(Json(PublicList { division: node.division().clone(), name: node.name().to_string(), total, items }))
 }
 
-/// One item's public page data: elements, flow and the history with its documents.
-pub async fn item_view(node: &Node, code: &str) -> Result<Value, ApiError> {
+/// One item's public data: elements, flow and the history with its documents.
+pub async fn item_record(node: &Node, code: &str) -> Result<PublicItem, ApiError> {
     let row = node
         .store()
         .item(node.division(), code)
@@ -107,44 +115,61 @@ pub async fn item_view(node: &Node, code: &str) -> Result<Value, ApiError> {
     let history = node.store().item_history(node.division(), code).await?;
     let mut changes = Vec::new();
     for h in &history {
-        changes.push(history_json(node, h).await?);
+        changes.push(item_version(node, h).await?);
     }
-    Ok(json!({ "division": node.division(), "item": row.item, "history": changes }))
+    Ok(PublicItem { division: node.division().clone(), item: row.item, history: changes })
 }
 
-async fn history_json(node: &Node, h: &ItemHistoryRow) -> Result<Value, ApiError> {
-    let mut out = json!({ "seq": h.seq, "day": h.day, "name": h.name, "status": h.status });
+/// The same as JSON, for the public item page.
+pub async fn item_view(node: &Node, code: &str) -> Result<Value, ApiError> {
+    serde_json::to_value(item_record(node, code).await?).map_err(ApiError::internal)
+}
+
+async fn item_version(node: &Node, h: &ItemHistoryRow) -> Result<ItemVersion, ApiError> {
+    let mut request = None;
     if let Some(id) = h.request
         && let Some((r, steps)) = node.store().request(node.division(), id).await?
     {
-        let p = &r.proposal;
-        let decided = steps.iter().rev().find(|s| s.action == "approve").map(|s| s.stage.map(|st| st.label()));
-        out["request"] = json!({
-            "id": r.id,
-            "title": p.title,
-            "kind": p.kind.label(),
-            "trigger": p.trigger.label(),
-            "trigger_date": p.trigger_date,
-            "department": p.department,
-            "reason": p.reason,
-            "filed_on": r.filed_on,
-            "decided_by": decided.flatten(),
-            "flow": steps.iter().map(|s| json!({
-                "action": s.action, "stage": s.stage.map(|st| st.label()), "role": s.actor.role.label(), "at": s.at,
-            })).collect::<Vec<_>>(),
-            "documents": p.attachments.iter().map(|a| json!({
-                "name": a.name, "sha256": a.sha256, "size": a.size,
-                "url": format!("/api/v1/public/attachments/{}", a.sha256),
-            })).collect::<Vec<_>>(),
+        let p = r.proposal;
+        let decided = steps.iter().rev().find(|s| s.action == "approve").and_then(|s| s.stage.map(|st| st.label()));
+        request = Some(PublishedRequest {
+            id: r.id,
+            title: p.title,
+            kind: p.kind.label().to_string(),
+            trigger: p.trigger.label().to_string(),
+            trigger_date: p.trigger_date,
+            department: p.department,
+            reason: p.reason,
+            filed_on: r.filed_on,
+            decided_by: decided,
+            flow: steps
+                .into_iter()
+                .map(|s| PublishedStep {
+                    action: s.action,
+                    stage: s.stage.map(|st| st.label()),
+                    role: s.actor.role.label().to_string(),
+                    at: s.at,
+                })
+                .collect(),
+            documents: p
+                .attachments
+                .into_iter()
+                .map(|a| PublishedDocument {
+                    url: format!("/api/v1/public/attachments/{}", a.sha256),
+                    name: a.name,
+                    sha256: a.sha256,
+                    size: a.size,
+                })
+                .collect(),
         });
     }
-    Ok(out)
+    Ok(ItemVersion { seq: h.seq, day: h.day.clone(), name: h.name.clone(), status: h.status.clone(), request })
 }
 
 /// `GET /api/v1/public/items/{code}`
-#[utoipa::path(get, path = "/public/items/{code}", tag = "public", params(("code" = String, Path, description = "事项编码 / item code")), responses((status = 200, description = "OK", body = Object)), security(()))]
-async fn item(State(node): State<Node>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(item_view(&node, &code).await?))
+#[utoipa::path(get, path = "/public/items/{code}", tag = "public", params(("code" = String, Path, description = "事项编码 / item code")), responses((status = 200, description = "The item and its history", body = PublicItem)), security(()))]
+async fn item(State(node): State<Node>, Path(code): Path<String>) -> Result<Json<PublicItem>, ApiError> {
+    Ok(Json(item_record(&node, &code).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -211,7 +236,7 @@ pub(super) fn download_response(bytes: Vec<u8>, content_type: &str, name: &str) 
 }
 
 /// What the node signs about its published list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DigestStatement {
     pub division: String,
     /// The node's own log head the list was read at.
@@ -242,27 +267,30 @@ pub async fn digest_of(node: &Node, list: &DivisionCode) -> Result<DigestStateme
 }
 
 /// The node's own digest, signed with its key over the statement's canonical JSON.
-pub async fn signed_digest(node: &Node) -> Result<Value, ApiError> {
+pub async fn signed_digest(node: &Node) -> Result<SignedDigest, ApiError> {
     let statement = digest_of(node, node.division()).await?;
     let bytes = quanze_ledger::to_canonical_vec(&statement).map_err(ApiError::internal)?;
     let signature = node.sign_statement(&bytes).await;
     // The latest checkpoint of our log cosigned by the parent: the history the parent vouches for.
     let checkpoint = node.store().latest_checkpoint(node.division()).await?;
-    Ok(json!({
-        "checkpoint": checkpoint,
-        "statement": statement,
-        "signature": signature,
-        "public_key": node.public_key().to_hex(),
-        "signed": true,
-        "how_to_verify": "下载 JSON 清单（/api/v1/public/download?format=json），计算其 SHA-256 与 statement.sha256 比对；\
+    Ok(SignedDigest {
+        checkpoint,
+        statement,
+        signature,
+        public_key: node.public_key().to_hex(),
+        signed: true,
+        how_to_verify: "下载 JSON 清单（/api/v1/public/download?format=json），计算其 SHA-256 与 statement.sha256 比对；\
             用节点公钥按 Ed25519 验证 statement 的 RFC 8785 规范 JSON 的签名 / hash the JSON download and compare; \
             verify the Ed25519 signature over the statement's canonical JSON",
-    }))
+    })
 }
 
 /// `GET /api/v1/public/digest[?node=]`
-#[utoipa::path(get, path = "/public/digest", tag = "public", params(DigestQuery), responses((status = 200, description = "OK", body = Object)), security(()))]
-async fn digest(State(node): State<Node>, QueryParams(q): QueryParams<DigestQuery>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/public/digest", tag = "public", params(DigestQuery), responses((status = 200, description = "The signed digest, or another node's computed one", body = PublicDigest)), security(()))]
+async fn digest(
+    State(node): State<Node>,
+    QueryParams(q): QueryParams<DigestQuery>,
+) -> Result<Json<PublicDigest>, ApiError> {
     match nonempty(&q.node) {
         Some(code) if code != node.division().as_str() => {
             let list = DivisionCode::parse(&code).map_err(|e| ApiError::bad_query(format!("node：{e}")))?;
@@ -270,9 +298,10 @@ async fn digest(State(node): State<Node>, QueryParams(q): QueryParams<DigestQuer
                 return Err(ApiError::not_found(format!("节点 {code} 的日志 / the log of node {code}")));
             }
             let statement = digest_of(&node, &list).await?;
-            Ok(Json(json!({ "statement": statement, "signed": false, "computed_by": node.division() })))
+            let computed_by = node.division().clone();
+            Ok(Json(PublicDigest::Computed(ComputedDigest { statement, signed: false, computed_by })))
         }
-        _ => Ok(Json(signed_digest(&node).await?)),
+        _ => Ok(Json(PublicDigest::Signed(Box::new(signed_digest(&node).await?)))),
     }
 }
 
@@ -288,7 +317,7 @@ async fn attachment(State(node): State<Node>, Path(sha): Path<String>) -> Result
 #[utoipa::path(get, path = "/public", tag = "pages", params(SearchQuery), responses((status = 200, description = "公开清单页面 / the public list page", content_type = "text/html", body = String)), security(()))]
 async fn index_page(State(node): State<Node>, QueryParams(q): QueryParams<SearchQuery>) -> Result<Response, ApiError> {
     let (total, items) = search(&node, &q).await?;
-    let digest = signed_digest(&node).await?;
+    let digest = serde_json::to_value(signed_digest(&node).await?).map_err(ApiError::internal)?;
     Ok(Html(public_page::index(&node, &q, total, &items, &digest)).into_response())
 }
 

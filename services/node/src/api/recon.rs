@@ -26,6 +26,10 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, JsonBody, QueryParams, RawBody, parse_json};
 use super::items::written;
+use super::recon_schema::{
+    CatalogueAnswer, CatalogueEntry, PublicationDetail, PublicationList, PublicationSummary, TaskDetail, TaskList,
+    TaskSummary,
+};
 use super::recon_tasks::{self, my_publication, task_view};
 use crate::state::Node;
 
@@ -76,24 +80,12 @@ pub fn ref_text(p: &PubRef) -> String {
     format!("{}#{}", p.origin, p.seq)
 }
 
-pub fn summary(p: &PublicationRow) -> serde_json::Value {
-    json!({
-        "ref": ref_text(&p.pub_ref),
-        "publisher": p.pub_ref.origin,
-        "doc_no": p.doc_no,
-        "title": p.title,
-        "published": p.published,
-        "effective": p.effective,
-        "tiers": p.tiers,
-        "window": p.window,
-        "changes": p.changes,
-        "required_by_tier": p.required_by_tier,
-        "at": p.at,
-    })
+pub fn summary(p: &PublicationRow) -> PublicationSummary {
+    p.into()
 }
 
 /// `POST /catalogue/publications`: one `catalogue.publish` entry.
-#[utoipa::path(post, path = "/catalogue/publications", tag = "catalogue", request_body = Object, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
+#[utoipa::path(post, path = "/catalogue/publications", tag = "catalogue", request_body = Publication, responses((status = 201, description = "Signed and appended: the entry and what it wrote", body = super::openapi::WrittenSchema)))]
 async fn publish(State(node): State<Node>, JsonBody(publication): JsonBody<Publication>) -> Result<Response, ApiError> {
     publish_publication(&node, publication).await
 }
@@ -112,18 +104,19 @@ pub async fn publish_publication(node: &Node, publication: Publication) -> Resul
 }
 
 /// `GET /catalogue/publications`: every publication this node holds.
-#[utoipa::path(get, path = "/catalogue/publications", tag = "catalogue", responses((status = 200, description = "OK", body = Object)))]
-async fn publications(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/catalogue/publications", tag = "catalogue", responses((status = 200, description = "Every publication held", body = PublicationList)))]
+async fn publications(State(node): State<Node>) -> Result<Json<PublicationList>, ApiError> {
     let rows = node.store().publications().await?;
-    Ok(Json(json!({ "publications": rows.iter().map(summary).collect::<Vec<_>>() })))
+    Ok(Json(PublicationList { publications: rows.iter().map(summary).collect() }))
 }
 
-#[utoipa::path(get, path = "/catalogue/publications/{reference}", tag = "catalogue", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "OK", body = Object)))]
-async fn publication(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/catalogue/publications/{reference}", tag = "catalogue", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "The publication and its requirements", body = PublicationDetail)))]
+async fn publication(
+    State(node): State<Node>,
+    Path(reference): Path<String>,
+) -> Result<Json<PublicationDetail>, ApiError> {
     let p = find_publication(&node, &reference, true).await?;
-    let mut out = summary(&p);
-    out["requirements"] = serde_json::to_value(&p.requirements).map_err(ApiError::internal)?;
-    Ok(Json(out))
+    Ok(Json(PublicationDetail { summary: summary(&p), requirements: p.requirements }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -135,11 +128,11 @@ struct CatalogueQuery {
 
 /// `GET /catalogue`: the catalogue items that apply to this node (published by an ancestor or by
 /// itself, exercised at its tier), with whether they are in force yet.
-#[utoipa::path(get, path = "/catalogue", tag = "catalogue", params(CatalogueQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/catalogue", tag = "catalogue", params(CatalogueQuery), responses((status = 200, description = "The catalogue items that apply to this node", body = CatalogueAnswer)))]
 async fn catalogue(
     State(node): State<Node>,
     QueryParams(q): QueryParams<CatalogueQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<CatalogueAnswer>, ApiError> {
     let me = node.division().clone();
     let mut publishers: Vec<String> = Vec::new();
     let mut cursor = Some(me.clone());
@@ -151,33 +144,27 @@ async fn catalogue(
     let today = node.today().to_string();
     let all = q.all.unwrap_or(false);
     let rows = node.store().catalogue(&publishers).await?;
-    let items: Vec<serde_json::Value> = rows
+    let items: Vec<CatalogueEntry> = rows
         .into_iter()
         .filter(|r| all || (r.tiers.contains(&me.tier()) && r.item.status == quanze_domain::ItemStatus::Active))
-        .map(|r| {
-            let in_force = r.effective <= today;
-            let mut v = serde_json::to_value(&r).unwrap_or_default();
-            v["in_force"] = json!(in_force);
-            v
-        })
+        .map(|row| CatalogueEntry { in_force: row.effective <= today, row })
         .collect();
-    Ok(Json(json!({ "division": me, "tier": me.tier(), "total": items.len(), "items": items })))
+    Ok(Json(CatalogueAnswer { tier: me.tier(), division: me, total: items.len(), items }))
 }
 
 /// `GET /recon`: this node's tasks, newest publication first.
-#[utoipa::path(get, path = "/recon", tag = "recon", responses((status = 200, description = "OK", body = Object)))]
-async fn my_tasks(State(node): State<Node>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/recon", tag = "recon", responses((status = 200, description = "This node's tasks", body = TaskList)))]
+async fn my_tasks(State(node): State<Node>) -> Result<Json<TaskList>, ApiError> {
     let tasks = recon_tasks::my_tasks(&node).await?;
-    let out: Vec<serde_json::Value> =
-        tasks.iter().map(|t| json!({ "publication": summary(&t.publication), "task": t.line })).collect();
-    Ok(Json(json!({ "today": node.today(), "tasks": out })))
+    let tasks = tasks.into_iter().map(|t| TaskSummary { publication: summary(&t.publication), task: t.line }).collect();
+    Ok(Json(TaskList { today: node.today(), tasks }))
 }
 
 /// `GET /recon/{ref}`: the task with the proposed diff of this node's list.
-#[utoipa::path(get, path = "/recon/{reference}", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "OK", body = Object)))]
-async fn show_task(State(node): State<Node>, Path(reference): Path<String>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/recon/{reference}", tag = "recon", params(("reference" = String, Path, description = "The reference, e.g. a document number")), responses((status = 200, description = "The task and the proposed diff", body = TaskDetail)))]
+async fn show_task(State(node): State<Node>, Path(reference): Path<String>) -> Result<Json<TaskDetail>, ApiError> {
     let view = task_view(&node, &reference).await?;
-    Ok(Json(json!({ "publication": summary(&view.publication), "task": view.line, "diff": view.diff })))
+    Ok(Json(TaskDetail { publication: summary(&view.publication), task: view.line, diff: view.diff }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

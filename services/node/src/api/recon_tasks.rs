@@ -21,7 +21,7 @@ use super::recon::find_publication;
 use crate::state::Node;
 
 /// A task's standing, for tables.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TaskLine {
     pub division: String,
     pub name: String,
@@ -150,7 +150,7 @@ pub async fn my_publication(node: &Node, reference: &str) -> Result<PublicationR
 }
 
 /// One requirement with what the list holds and what to do.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DiffLine {
     pub code: String,
     pub change: usize,

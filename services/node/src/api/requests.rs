@@ -12,7 +12,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quanze_domain::requests::filing_deadline;
 use quanze_domain::requests::workflow::MAX_ATTACHMENT_BYTES;
 use quanze_domain::{
     Decision, DivisionCode, Op, Outcome, PowerItem, Proposal, RequestState, Role, Stage, Status, WorkflowError,
@@ -28,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, JsonBody, QueryParams, RawBody};
+use super::request_view::{RequestList, RequestView, request_view};
 use crate::auth::Principal;
 use crate::state::Node;
 
@@ -85,12 +85,12 @@ fn clerk_department(principal: &Principal) -> Option<&str> {
 }
 
 /// `GET /requests?status=&department=&node=`: requests, newest first.
-#[utoipa::path(get, path = "/requests", tag = "requests", params(ListQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/requests", tag = "requests", params(ListQuery), responses((status = 200, description = "The requests, newest first", body = RequestList)))]
 async fn list(
     State(node): State<Node>,
     principal: Principal,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RequestList>, ApiError> {
     principal.require_any(&READERS)?;
     let target = target_node(&node, q.node.as_deref(), &principal)?;
     let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -107,28 +107,28 @@ async fn list(
     };
     let rows = visible(&node, &principal, &target, status, q.department.as_deref()).await?;
     let calendar = node.store().calendar().await?;
-    let requests: Vec<Value> = rows.iter().map(|r| request_json(&calendar, r, None)).collect();
-    Ok(Json(json!({ "node": target, "requests": requests })))
+    let requests = rows.iter().map(|r| request_view(&calendar, r, None)).collect();
+    Ok(Json(RequestList { node: target, requests }))
 }
 
 /// `GET /requests/{id}`: one request with its whole trace.
-#[utoipa::path(get, path = "/requests/{id}", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)"), NodeQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/requests/{id}", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)"), NodeQuery), responses((status = 200, description = "The request with its trace", body = RequestView)))]
 async fn show(
     State(node): State<Node>,
     principal: Principal,
     Path(id): Path<String>,
     QueryParams(q): QueryParams<NodeQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RequestView>, ApiError> {
     principal.require_any(&READERS)?;
     let target = target_node(&node, q.node.as_deref(), &principal)?;
     let id = parse_id(&id)?;
     let (row, steps) = readable(&node, &principal, &target, id).await?;
     let calendar = node.store().calendar().await?;
-    Ok(Json(request_json(&calendar, &row, Some(&steps))))
+    Ok(Json(request_view(&calendar, &row, Some(&steps))))
 }
 
 /// `POST /requests`: a department clerk files a proposal; the entry's seq is the request's id.
-#[utoipa::path(post, path = "/requests", tag = "requests", request_body = Object, responses((status = 201, description = "Filed: the request", body = Object)))]
+#[utoipa::path(post, path = "/requests", tag = "requests", request_body = Proposal, responses((status = 201, description = "Filed: the request", body = RequestView)))]
 async fn file(
     State(node): State<Node>,
     principal: Principal,
@@ -144,7 +144,7 @@ async fn file(
 }
 
 /// `POST /requests/{id}/resubmit`: the department re-files a returned request, revised.
-#[utoipa::path(post, path = "/requests/{id}/resubmit", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)")), request_body = Object, responses((status = 200, description = "Re-filed: the request", body = Object)))]
+#[utoipa::path(post, path = "/requests/{id}/resubmit", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)")), request_body = Proposal, responses((status = 200, description = "Re-filed: the request", body = RequestView)))]
 async fn resubmit(
     State(node): State<Node>,
     principal: Principal,
@@ -179,7 +179,7 @@ pub struct StepBody {
 
 /// `POST /requests/{id}/steps`: a decision at a stage. The last approval publishes the
 /// proposal's item ops in the same entry.
-#[utoipa::path(post, path = "/requests/{id}/steps", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)")), request_body = StepBody, responses((status = 200, description = "Decided: the request", body = Object)))]
+#[utoipa::path(post, path = "/requests/{id}/steps", tag = "requests", params(("id" = String, Path, description = "The request id (its seq in the node log)")), request_body = StepBody, responses((status = 200, description = "Decided: the request", body = RequestView)))]
 async fn step(
     State(node): State<Node>,
     principal: Principal,
@@ -209,7 +209,7 @@ async fn step(
 async fn answer(node: &Node, id: u64, status: StatusCode) -> Result<Response, ApiError> {
     let (row, steps) = node.store().request(node.division(), id).await?.ok_or_else(|| not_found(id))?;
     let calendar = node.store().calendar().await?;
-    Ok((status, Json(request_json(&calendar, &row, Some(&steps)))).into_response())
+    Ok((status, Json(request_view(&calendar, &row, Some(&steps)))).into_response())
 }
 
 /// The node's current items that a proposal names.
@@ -339,74 +339,9 @@ fn not_found(id: u64) -> ApiError {
     ApiError::not_found(format!("申请 {id} / request {id}"))
 }
 
-/// A request as the API shows it: labels beside keys, the due date and lateness under the
-/// window in force when it was first filed, and the trace when asked.
+/// A request as the API shows it (`request_view::RequestView`), as JSON for the console's pages.
 pub fn request_json(calendar: &quanze_domain::Calendar, row: &RequestRow, steps: Option<&[RequestStepRow]>) -> Value {
-    let p = &row.proposal;
-    let mut out = json!({
-        "node": row.node,
-        "id": row.id,
-        "revision": row.revision,
-        "status": row.status.key(),
-        "status_label": row.status.label(),
-        "stage": row.stage.key(),
-        "stage_label": row.stage.label(),
-        "waiting_for": (row.status == Status::Reviewing).then(|| json!({ "role": row.stage.role().key(), "label": row.stage.role().label() })),
-        "route": row.route.iter().map(|s| json!({ "stage": s.key(), "label": s.label(), "role": s.role().key() })).collect::<Vec<_>>(),
-        "kind": p.kind.key(),
-        "kind_label": p.kind.label(),
-        "trigger": p.trigger.key(),
-        "trigger_label": p.trigger.label(),
-        "trigger_date": p.trigger_date,
-        "department": p.department,
-        "title": p.title,
-        "reason": p.reason,
-        "changes": p.changes,
-        "attachments": p.attachments,
-        "filer": { "name": row.filer.name, "role": row.filer.role.key() },
-        "filed_on": row.filed_on,
-        "window": row.window,
-        "published_seq": row.published_seq,
-        "last_seq": row.last_seq,
-    });
-    match filing_deadline(calendar, row.window, p.trigger_date, row.filed_on) {
-        Ok((due, late)) => {
-            out["due"] = json!(due);
-            out["late_days"] = json!(late);
-            out["late"] = json!(late > 0);
-        }
-        Err(e) => out["calendar_error"] = json!(e.to_string()),
-    }
-    if let Some(steps) = steps {
-        out["steps"] = steps
-            .iter()
-            .map(|s| {
-                json!({
-                    "seq": s.seq,
-                    "revision": s.revision,
-                    "action": s.action,
-                    "action_label": action_label(&s.action),
-                    "stage": s.stage.map(Stage::key),
-                    "stage_label": s.stage.map(Stage::label),
-                    "actor": { "name": s.actor.name, "role": s.actor.role.key(), "role_label": s.actor.role.label() },
-                    "comment": s.comment,
-                    "at": s.at,
-                })
-            })
-            .collect();
-    }
-    out
-}
-
-fn action_label(action: &str) -> &'static str {
-    match action {
-        "submit" => "提交申请",
-        "resubmit" => "修改后重新提交",
-        "approve" => Decision::Approve.label(),
-        "return" => Decision::Return.label(),
-        "reject" => Decision::Reject.label(),
-        _ => "",
-    }
+    serde_json::to_value(request_view(calendar, row, steps)).unwrap_or(Value::Null)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

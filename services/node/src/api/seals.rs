@@ -25,6 +25,8 @@ use utoipa_axum::routes;
 use super::error::{ApiError, JsonBody, QueryParams};
 use super::grants::{date_or_today, find_grant, ref_text, visible};
 use super::items::written;
+pub use super::seal_view::seal_summary;
+use super::seal_view::{SealCheck, SealDetail, SealList};
 use crate::state::Node;
 
 pub fn routes() -> OpenApiRouter<Node> {
@@ -38,29 +40,6 @@ pub fn routes() -> OpenApiRouter<Node> {
         .routes(routes!(activate))
         .routes(routes!(recall))
         .routes(routes!(archive))
-}
-
-/// A seal with its state, for listings.
-pub fn seal_summary(s: &SealStatus) -> Value {
-    let mut v = serde_json::to_value(&s.seal).unwrap_or_default();
-    v["scope"] = json!(s.seal.scope.iter().map(ref_text).collect::<Vec<_>>());
-    v["grantor"] = json!(s.grantor);
-    v["kind_label"] = json!(s.seal.kind.label());
-    v["state"] = json!(s.state.key());
-    v["state_label"] = json!(s.state.label());
-    v["covers"] = json!(s.covers);
-    for (k, d) in [
-        ("delivered_on", s.delivered_on),
-        ("activated_on", s.activated_on),
-        ("recalled_on", s.recalled_on),
-        ("archived_on", s.archived_on),
-    ] {
-        v[k] = json!(d);
-    }
-    v["recall_reason"] = json!(s.recall_reason);
-    v["replaced_by"] = json!(s.replaced_by);
-    v["replaces"] = json!(s.replaces);
-    v
 }
 
 /// A seal as users write it: the serial as a number or "(4)", the scope as batch references
@@ -226,10 +205,10 @@ pub async fn visible_seals(
 }
 
 /// `GET /seals`: seals this node issued, holds, or sees below it.
-#[utoipa::path(get, path = "/seals", tag = "seals", params(ListQuery), responses((status = 200, description = "OK", body = Object)))]
-async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/seals", tag = "seals", params(ListQuery), responses((status = 200, description = "The seals, with their state", body = SealList)))]
+async fn list(State(node): State<Node>, QueryParams(q): QueryParams<ListQuery>) -> Result<Json<SealList>, ApiError> {
     let seals = visible_seals(&node, q.state.as_deref(), q.holder.as_deref()).await?;
-    Ok(Json(json!({ "seals": seals.iter().map(seal_summary).collect::<Vec<_>>() })))
+    Ok(Json(SealList { seals: seals.iter().map(seal_summary).collect() }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -240,17 +219,15 @@ struct GrantorQuery {
 }
 
 /// `GET /seals/{id}`: the seal and every recorded step.
-#[utoipa::path(get, path = "/seals/{id}", tag = "seals", params(("id" = String, Path, description = "The seal id"), GrantorQuery), responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(get, path = "/seals/{id}", tag = "seals", params(("id" = String, Path, description = "The seal id"), GrantorQuery), responses((status = 200, description = "The seal and its steps", body = SealDetail)))]
 async fn show(
     State(node): State<Node>,
     Path(id): Path<String>,
     QueryParams(q): QueryParams<GrantorQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Json<SealDetail>, ApiError> {
     let s = find_seal(&node, &id, q.grantor.as_ref()).await?;
     let events = node.store().grant_events(&format!("seal:{}/{}", s.grantor, s.seal.id)).await?;
-    let mut out = seal_summary(&s);
-    out["events"] = json!(events);
-    Ok(Json(out))
+    Ok(Json(SealDetail { seal: seal_summary(&s), events }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -368,11 +345,8 @@ struct CheckQuery {
 }
 
 /// `GET /seals/check?seal=ID&item=CODE&date=YYYY-MM-DD`: valid or not, why, and the route.
-#[utoipa::path(get, path = "/seals/check", tag = "seals", params(CheckQuery), responses((status = 200, description = "OK", body = Object)))]
-async fn check(
-    State(node): State<Node>,
-    QueryParams(q): QueryParams<CheckQuery>,
-) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/seals/check", tag = "seals", params(CheckQuery), responses((status = 200, description = "The verdict, why, and the route", body = SealCheck)))]
+async fn check(State(node): State<Node>, QueryParams(q): QueryParams<CheckQuery>) -> Result<Json<SealCheck>, ApiError> {
     let missing = |what: &str| ApiError::bad_query(format!("缺少参数 {what} / missing query parameter {what}"));
     let id = q.seal.filter(|s| !s.trim().is_empty()).ok_or_else(|| missing("seal"))?;
     let code = q.item.filter(|s| !s.trim().is_empty()).ok_or_else(|| missing("item"))?;
@@ -382,21 +356,17 @@ async fn check(
     let candidates = node.store().scope_candidates(&s.seal.scope, code).await?;
     let v = verdict(&s, code, day, &candidates);
     let item_name = candidates.first().map(|(_, g)| g.name.clone());
-    Ok(Json(json!({
-        "seal": {
-            "id": s.seal.id, "name": s.seal.name, "grantor": s.grantor, "issuer": s.seal.issuer,
-            "holder": s.seal.holder, "holder_dept": s.seal.holder_dept, "kind": s.seal.kind.key(),
-            "state": s.state.key(), "state_label": s.state.label(),
-        },
-        "item": code,
-        "item_name": item_name,
-        "date": day,
-        "valid": v.valid,
-        "code": v.code,
-        "reason": v.reason,
-        "batch": v.batch,
-        "route": v.route,
-    })))
+    Ok(Json(SealCheck {
+        seal: (&s).into(),
+        item: code.to_string(),
+        item_name,
+        date: day,
+        valid: v.valid,
+        code: v.code,
+        reason: v.reason,
+        batch: v.batch,
+        route: v.route,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -12,8 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quanze_domain::Role;
 use quanze_store::{AccountRow, NewAccount};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,18 +44,55 @@ fn unknown_account(login: &str) -> ApiError {
 }
 
 /// The account as the API shows it.
-pub fn account_json(a: &AccountRow) -> Value {
-    json!({
-        "account": format!("u{}", a.id),
-        "login": a.login,
-        "name": a.name,
-        "roles": a.roles,
-        "department": a.department,
-        "disabled": a.disabled,
-        "failed_logins": a.failed_logins,
-        "locked_until": a.locked_until.map(china_time),
-        "created_at": china_time(a.created_at),
-    })
+pub fn account_json(a: &AccountRow) -> AccountView {
+    AccountView {
+        account: format!("u{}", a.id),
+        login: a.login.clone(),
+        name: a.name.clone(),
+        roles: a.roles.clone(),
+        department: a.department.clone(),
+        disabled: a.disabled,
+        failed_logins: a.failed_logins,
+        locked_until: a.locked_until.map(china_time),
+        created_at: china_time(a.created_at),
+    }
+}
+
+/// An account as the API shows it: never its password hash or tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    /// `u{id}`.
+    account: String,
+    login: String,
+    name: String,
+    roles: Vec<Role>,
+    /// The clerk's department; `null` for other roles.
+    #[schema(required = true)]
+    department: Option<String>,
+    disabled: bool,
+    /// Consecutive failed logins since the last success or lock.
+    failed_logins: u32,
+    /// China time; `null` when not locked.
+    #[schema(required = true)]
+    locked_until: Option<String>,
+    /// China time.
+    created_at: String,
+}
+
+/// `GET /users`: every account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountList {
+    accounts: Vec<AccountView>,
+}
+
+/// `POST /users/{login}/tokens`: the new API token, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedToken {
+    token: String,
+    label: String,
+    login: String,
+    /// `u{id}`.
+    account: String,
 }
 
 /// A login as stored: trimmed, lower case, 2–64 of `a-z 0-9 . _ - @`, and not `operator`.
@@ -120,7 +156,7 @@ pub struct CreateRequest {
 }
 
 /// `POST /users`: a new account (operator).
-#[utoipa::path(post, path = "/users", tag = "users", request_body = CreateRequest, responses((status = 201, description = "The account", body = Object)))]
+#[utoipa::path(post, path = "/users", tag = "users", request_body = CreateRequest, responses((status = 201, description = "The account", body = AccountView)))]
 pub async fn create(State(node): State<Node>, JsonBody(req): JsonBody<CreateRequest>) -> Result<Response, ApiError> {
     let login = check_login(&req.login)?;
     let name = check_text(&req.name, "姓名 / name")?;
@@ -151,16 +187,16 @@ fn login_taken(login: &str) -> ApiError {
 }
 
 /// `GET /users`: every account, without secrets (operator and auditors).
-#[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, description = "OK", body = Object)))]
-pub async fn list(State(node): State<Node>, caller: Principal) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, description = "Every account", body = AccountList)))]
+pub async fn list(State(node): State<Node>, caller: Principal) -> Result<Json<AccountList>, ApiError> {
     caller.require_any(&[Role::Operator, Role::Auditor])?;
-    let accounts: Vec<Value> = node.store().accounts().await?.iter().map(account_json).collect();
-    Ok(Json(json!({ "accounts": accounts })))
+    let accounts = node.store().accounts().await?.iter().map(account_json).collect();
+    Ok(Json(AccountList { accounts }))
 }
 
 /// `POST /users/{login}/disable`: no more logins; the account's sessions and tokens stop now.
-#[utoipa::path(post, path = "/users/{login}/disable", tag = "users", params(("login" = String, Path, description = "The account login")), responses((status = 200, description = "OK", body = Object)))]
-pub async fn disable(State(node): State<Node>, Path(login): Path<String>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/users/{login}/disable", tag = "users", params(("login" = String, Path, description = "The account login")), responses((status = 200, description = "The account, disabled", body = AccountView)))]
+pub async fn disable(State(node): State<Node>, Path(login): Path<String>) -> Result<Json<AccountView>, ApiError> {
     let login = login.trim().to_lowercase();
     if !node.store().disable_account(&login, node.clock().now().timestamp()).await? {
         return Err(unknown_account(&login));
@@ -178,7 +214,7 @@ pub struct TokenRequest {
 }
 
 /// `POST /users/{login}/tokens {label?}`: a new API token for the account, shown once.
-#[utoipa::path(post, path = "/users/{login}/tokens", tag = "users", params(("login" = String, Path, description = "The account login")), request_body = TokenRequest, responses((status = 201, description = "The token, shown once", body = Object)))]
+#[utoipa::path(post, path = "/users/{login}/tokens", tag = "users", params(("login" = String, Path, description = "The account login")), request_body = TokenRequest, responses((status = 201, description = "The token, shown once", body = IssuedToken)))]
 pub async fn issue_token(
     State(node): State<Node>,
     Path(login): Path<String>,
@@ -200,7 +236,7 @@ pub async fn issue_token(
     let token = random_hex().map_err(ApiError::internal)?;
     node.store().add_api_token(&token_digest(&token), account.id, &label, node.clock().now().timestamp()).await?;
     tracing::info!(%login, %label, "API token issued");
-    let body = json!({ "token": token, "label": label, "login": login, "account": format!("u{}", account.id) });
+    let body = IssuedToken { token, label, login, account: format!("u{}", account.id) };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -211,12 +247,12 @@ pub struct PasswordRequest {
 }
 
 /// `POST /users/{login}/password {password}`: a new password; clears a lock, ends sessions.
-#[utoipa::path(post, path = "/users/{login}/password", tag = "users", params(("login" = String, Path, description = "The account login")), request_body = PasswordRequest, responses((status = 200, description = "OK", body = Object)))]
+#[utoipa::path(post, path = "/users/{login}/password", tag = "users", params(("login" = String, Path, description = "The account login")), request_body = PasswordRequest, responses((status = 200, description = "The account", body = AccountView)))]
 pub async fn reset_password(
     State(node): State<Node>,
     Path(login): Path<String>,
     JsonBody(req): JsonBody<PasswordRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccountView>, ApiError> {
     let login = login.trim().to_lowercase();
     check_password(&req.password)?;
     if node.store().account_by_login(&login).await?.is_none() {

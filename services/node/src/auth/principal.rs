@@ -8,7 +8,7 @@ use quanze_domain::{Actor, Role};
 use crate::api::ApiError;
 
 /// The caller of an API request, as the authentication middleware established it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Principal {
     /// The account id (`u7`); `operator` for the node's operator token.
     pub account: String,
@@ -17,7 +17,8 @@ pub struct Principal {
     /// Display name.
     pub name: String,
     pub roles: Vec<Role>,
-    /// The clerk's department.
+    /// The clerk's department; `null` for other roles.
+    #[schema(required = true)]
     pub department: Option<String>,
 }
 

@@ -20,18 +20,23 @@ use crate::state::Node;
 
 /// `POST /api/v1/fed/checkpoints`: a checkpoint to cosign, signed by its origin, with the
 /// consistency proof from `old_size` (the size the parent last cosigned; 0 the first time).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CosignRequest {
+    #[schema(value_type = crate::api::openapi::CheckpointSchema)]
     pub checkpoint: Checkpoint,
+    /// The origin's Ed25519 signature over the checkpoint, hex.
     pub signature: String,
+    /// The size this node last cosigned for the origin (0 the first time).
     pub old_size: u64,
+    /// The consistency proof from `old_size`, hex hashes.
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     pub proof: Vec<Hash>,
 }
 
 /// The parent's cosignature.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CosignResponse {
     pub cosigner: DivisionCode,
     pub cosignature: String,
@@ -48,14 +53,15 @@ pub enum CosignAnswer {
 }
 
 /// `POST /api/v1/fed/checkpoints/relay`: cosigned checkpoints of the sender's descendants.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelayRequest {
+    #[schema(value_type = Vec<crate::api::openapi::CheckpointWireSchema>)]
     pub checkpoints: Vec<CheckpointWire>,
 }
 
 /// Per relayed checkpoint: accepted, pending (the receiver lacks entries) or refused.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RelayResponse {
     pub accepted: u64,
     pub pending: Vec<String>,

@@ -24,7 +24,7 @@ pub mod wire;
 use serde::Serialize;
 
 /// What the sync loops last saw, for `quanze status` (in memory; rebuilt after a restart).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct SyncStatus {
     /// Last successful exchange with the parent (RFC 3339).
     pub last_pull_ok: Option<String>,

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use quanze_domain::DivisionCode;
 use quanze_store::{ForkRow, RefusalRow, StoreError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::SyncStatus;
 use crate::state::Node;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StatusReport {
     pub division: String,
     pub name: String,
@@ -22,11 +23,14 @@ pub struct StatusReport {
     pub origins: Vec<OriginReport>,
     /// Entries of our own and descendants' logs the parent has not acknowledged.
     pub outbox_depth: u64,
+    #[schema(value_type = Vec<crate::api::openapi::ForkRowSchema>)]
     pub forks: Vec<ForkRow>,
     /// Origins with an unresolved fork: nothing more of them is applied.
     pub quarantined: Vec<String>,
+    #[schema(value_type = Vec<crate::api::openapi::RefusalRowSchema>)]
     pub recent_refusals: Vec<RefusalRow>,
     /// The latest checkpoint of our own log cosigned by the parent.
+    #[schema(value_type = Option<crate::api::openapi::CheckpointRowSchema>)]
     pub own_checkpoint: Option<quanze_store::CheckpointRow>,
     /// Restored from a backup, our own log not yet checked with the parent: writes held.
     pub own_log_unconfirmed: bool,
@@ -35,7 +39,7 @@ pub struct StatusReport {
     pub awaiting_children: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ParentReport {
     pub division: String,
     pub url: String,
@@ -43,7 +47,7 @@ pub struct ParentReport {
     pub sync: SyncStatus,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChildReport {
     pub division: String,
     pub name: String,
@@ -54,7 +58,7 @@ pub struct ChildReport {
     pub active: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OriginReport {
     pub origin: String,
     pub seq: u64,

@@ -24,7 +24,7 @@ pub struct EnrollRequest {
 }
 
 /// The parent's answer: the enrolment it wrote and where (its own log).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EnrollResponse {
     pub enrolment: Enrolment,
     pub parent: DivisionCode,
@@ -99,8 +99,9 @@ pub struct PushRequest {
 }
 
 /// Per entry, what the receiver did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PushResponse {
+    #[schema(value_type = Vec<crate::api::openapi::DeliverySchema>)]
     pub deliveries: Vec<quanze_store::Delivery>,
 }
 

@@ -288,3 +288,52 @@ fn each_requirement_rule_fires_once_and_deviation_exempts() {
     let ev = evaluate(&input, &cal, Some(day("2025-03-03"))).unwrap();
     assert!(ev.findings.iter().all(|f| f.node.as_str() == "510522"), "{:?}", ev.findings);
 }
+
+#[test]
+fn a_deadline_in_a_year_not_published_is_not_judged_and_fails_nothing() {
+    let cal = Calendar::builtin();
+    let mut input = AuditInput {
+        nodes: ["510500", "510521"].iter().map(|n| NodeFact { division: div(n), name: (*n).into() }).collect(),
+        scope: vec![div("510521")],
+        ..Default::default()
+    };
+    // A publication whose window ends in 2099 and a filing triggered in year 60: no arrangement.
+    input.publications.push(PublicationFact {
+        evidence: EntryRef::new("510500", 2),
+        doc_no: "泸市府发〔2099〕1号".into(),
+        published: day("2099-01-06"),
+        tiers: vec![Tier::County],
+        window: Window::default(),
+        day: day("2099-01-06"),
+    });
+    input.requirements.push(RequirementFact {
+        publication: 0,
+        code: CODES[0].into(),
+        tiers: vec![Tier::County],
+        expect: Expected::Present {
+            name: "食品经营许可".into(),
+            category: Category::Licensing,
+            basis_fp: 7,
+            basis: "《食品安全法》第三十五条".into(),
+        },
+    });
+    let filing = |trigger: &str, filed: &str, seq: u64| FilingFact {
+        node: div("510521"),
+        department: "泸县市场监督管理局".into(),
+        trigger_date: day(trigger),
+        filed_on: day(filed),
+        window: Window::default(),
+        summary: "取消一项许可".into(),
+        evidence: EntryRef::new("510521", seq),
+    };
+    input.filings.push(filing("0060-03-01", "2026-12-03", 3));
+    let ev = evaluate(&input, &cal, None).unwrap();
+    assert!(ev.findings.is_empty(), "{:?}", ev.findings);
+
+    // The facts whose deadlines are known are still judged beside them.
+    input.filings.push(filing("2025-01-06", "2025-06-30", 4));
+    input.publications[0].published = day("2025-01-06");
+    let ev = evaluate(&input, &cal, None).unwrap();
+    let rules: Vec<RuleId> = ev.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec![RuleId::CatalogueMissing, RuleId::ReconOverdue, RuleId::FilingLate]);
+}

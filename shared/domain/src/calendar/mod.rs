@@ -113,6 +113,7 @@ impl fmt::Display for Window {
 /// One break of an arrangement, inclusive at both ends, weekend days inside it included, e.g.
 /// `国庆节、中秋节` 2025-10-01..=2025-10-08.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Holiday {
     pub name: String,
@@ -122,6 +123,7 @@ pub struct Holiday {
 
 /// One year's arrangement as published by the State Council General Office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HolidayYear {
     pub year: i32,
@@ -140,11 +142,11 @@ impl HolidayYear {
     /// make-up day a Saturday or Sunday, and no date both off and worked.
     pub fn validate(&self) -> Result<(), CalendarError> {
         let invalid = |reason: String| CalendarError::Invalid { year: self.year, reason };
-        let (first, last) =
-            match (NaiveDate::from_ymd_opt(self.year - 1, 12, 1), NaiveDate::from_ymd_opt(self.year + 1, 1, 31)) {
-                (Some(first), Some(last)) => (first, last),
-                _ => return Err(invalid("年份超出可表示的日期范围".to_string())),
-            };
+        let first = self.year.checked_sub(1).and_then(|before| NaiveDate::from_ymd_opt(before, 12, 1));
+        let last = self.year.checked_add(1).and_then(|after| NaiveDate::from_ymd_opt(after, 1, 31));
+        let (Some(first), Some(last)) = (first, last) else {
+            return Err(invalid("年份超出可表示的日期范围".to_string()));
+        };
         let outside = |d: NaiveDate| d < first || d > last;
         if self.notice.trim().is_empty() {
             return Err(invalid("缺少通知文号".to_string()));

@@ -218,6 +218,11 @@ fn validate_refuses_bad_arrangements() {
     let err = wednesday.validate().unwrap_err();
     assert_eq!(err.code(), "BAD_CALENDAR");
     assert!(err.to_string().starts_with("2030 年节假日安排有误："));
+
+    // A year at either end of i32 is refused, not an overflow (the API takes any integer).
+    for edge in [i32::MAX, i32::MIN, 262_143] {
+        assert!(invalid_reason(year(edge, vec![], vec![]).validate()).contains("超出"), "{edge}");
+    }
 }
 
 #[test]

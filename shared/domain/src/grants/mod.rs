@@ -39,6 +39,7 @@ pub const EXTENSION_MONTHS: std::ops::RangeInclusive<u32> = 1..=6;
 
 /// Approval (审批) or non-approval (非审批) powers: which special seal handles them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GrantKind {
     /// 行政审批事项 (行政许可 and other approvals), sealed with a 行政审批专用章.
@@ -84,6 +85,7 @@ impl GrantKind {
 
 /// One item of a batch as the grantor writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GrantItem {
     /// Code of the item in the grantor's list.
@@ -102,6 +104,7 @@ pub struct GrantItem {
 
 /// A grant batch (赋权批次): one document granting one grantee a set of the grantor's items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GrantBatch {
     /// 文号, e.g. 盘政发〔2016〕37号.
@@ -164,6 +167,7 @@ pub struct GrantHeader {
 
 /// One extension of the training period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Extension {
     pub months: u32,
@@ -172,6 +176,7 @@ pub struct Extension {
 
 /// Status of a batch on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GrantStatus {
     /// Issued, awaiting acceptance, handover not yet due.

@@ -397,6 +397,7 @@ impl SealStatus {
 
 /// The answer to "is seal S valid for item C on day D".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VerdictCode {
     // Ordered from the earliest reason to the latest: of several candidate batches, the answer
@@ -416,6 +417,7 @@ pub enum VerdictCode {
 
 /// How a matter sealed with a valid seal is finished (seed: 专用分章的使用).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Route {
     /// True: finished in the city — the county's sealed decision closes the case.
     pub closes_locally: bool,

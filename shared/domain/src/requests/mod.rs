@@ -18,6 +18,7 @@ use crate::calendar::{Calendar, CalendarError, Window};
 
 /// What made an adjustment necessary (the six triggers of an adjustment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// (一) a law, regulation or rule creates a power.
@@ -81,6 +82,7 @@ impl std::str::FromStr for Trigger {
 
 /// A department's application to adjust the list, as filed (the date of filing is the entry's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Filing {
     /// The applying department.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A role held by an account of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 部门经办人: files adjustment requests for one department.

@@ -21,6 +21,7 @@ use crate::ops::{Op, apply_item_op};
 
 /// What a request does to the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestKind {
     /// 新增: new items.
@@ -135,6 +136,7 @@ pub fn route(kind: RequestKind, trigger: Trigger) -> Vec<Stage> {
 
 /// One change a request proposes to the node's own list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {
     /// A new item.
@@ -172,6 +174,7 @@ impl Change {
 
 /// A document attached to a request, by its content hash (the bytes stay on the node).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Attachment {
     /// File name as uploaded, e.g. `关于调整行政许可事项的请示.pdf`.
@@ -187,6 +190,7 @@ pub const MAX_ATTACHMENT_BYTES: u64 = 5 * 1024 * 1024;
 
 /// What a department applies for (拟调整内容、调整依据、调整后事项要素).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Proposal {
     pub kind: RequestKind,

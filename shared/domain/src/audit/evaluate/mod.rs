@@ -148,14 +148,22 @@ impl<'a> Eval<'a> {
         self.codes.get(code)?.item(*self.node_ids.get(node)?)
     }
 
-    fn due_of(&mut self, p: usize) -> Result<NaiveDate, CalendarError> {
+    /// The last day of publication `p`'s reconciliation window, or `None` while that day falls
+    /// in a year whose arrangement is not published: the publication cannot be judged yet (a
+    /// published year recomputes every partition).
+    fn due_of(&mut self, p: usize) -> Result<Option<NaiveDate>, CalendarError> {
         if let Some(d) = self.due[p] {
-            return Ok(d);
+            return Ok(Some(d));
         }
         let pb = &self.input.publications[p];
-        let d = self.calendar.due_date(pb.published, pb.window)?;
-        self.due[p] = Some(d);
-        Ok(d)
+        match self.calendar.due_date(pb.published, pb.window) {
+            Ok(d) => {
+                self.due[p] = Some(d);
+                Ok(Some(d))
+            }
+            Err(CalendarError::YearNotPublished(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn unit(&mut self, partition: String, node: &DivisionCode) {
@@ -241,7 +249,7 @@ impl<'a> Eval<'a> {
                 let exempt =
                     deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, Some(code)))
                         || deviated.contains(&(node.as_str(), p.evidence.origin.as_str(), p.evidence.seq, None));
-                let due = self.due_of(r.publication)?;
+                let Some(due) = self.due_of(r.publication)? else { continue };
                 if exempt {
                     continue;
                 }

@@ -53,7 +53,7 @@ impl<'a> Eval<'a> {
         for (pi, p) in input.publications.iter().enumerate() {
             for node in scope.iter().copied().filter(|n| Self::subject_to(n, p)) {
                 self.unit(node_partition(node), node);
-                let due = self.due_of(pi)?;
+                let Some(due) = self.due_of(pi)? else { continue };
                 let closing = closings.get(&(node.as_str(), pi));
                 let (message, evidence) = match closing {
                     Some(c) if c.day <= due => continue,
@@ -91,7 +91,12 @@ impl<'a> Eval<'a> {
                 continue;
             }
             self.unit(node_partition(&f.node), &f.node);
-            let (due, late) = filing_deadline(self.calendar, f.window, f.trigger_date, f.filed_on)?;
+            // A deadline in a year whose arrangement is not published cannot be judged yet.
+            let (due, late) = match filing_deadline(self.calendar, f.window, f.trigger_date, f.filed_on) {
+                Ok(deadline) => deadline,
+                Err(CalendarError::YearNotPublished(_)) => continue,
+                Err(e) => return Err(e),
+            };
             if late == 0 {
                 continue;
             }
