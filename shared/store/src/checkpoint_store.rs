@@ -16,9 +16,14 @@ use crate::{Backend, Store, StoreError, postgres, sqlite};
 
 /// A cosigned checkpoint as stored (both signatures were verified before it was stored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckpointRow {
+    /// The log's division code.
     pub origin: String,
+    /// Entries in the tree.
     pub size: u64,
+    /// Merkle root, hex.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub root: Hash,
     pub at: String,
     pub signature: String,

@@ -139,6 +139,7 @@ pub enum KeyLookup {
 
 /// What happened to one delivered entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Delivery {
     Applied {
@@ -190,21 +191,26 @@ pub struct EnrolmentRow {
 
 /// Fork evidence: one of two (or more) different entries for the same (origin, seq).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForkRow {
     pub origin: String,
     pub seq: u64,
     pub hash: String,
     pub detected_at: String,
+    /// The resolving entry, `origin#seq`; `null` while unresolved.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub resolved_by: Option<String>,
 }
 
 /// A refused delivery, kept as evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefusalRow {
     pub at: String,
     pub peer: String,
     pub origin: String,
     pub seq: u64,
+    /// Stable refusal code, UPPER_SNAKE.
     pub code: String,
     pub message: String,
 }
@@ -268,8 +274,10 @@ pub struct TaskCodeRow {
     pub at: String,
 }
 
-/// An item of a publisher's catalogue.
+/// An item of a publisher's catalogue: the item's elements, with who published it, the tiers
+/// that exercise it and since when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogueRow {
     pub publisher: String,
     #[serde(flatten)]
@@ -303,6 +311,7 @@ pub struct GrantRow {
 
 /// One recorded step of a grant batch or a seal, with the entry that recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GrantEventRow {
     pub origin: String,
     pub seq: u64,

@@ -198,7 +198,6 @@ pub struct GrantDetail {
     summary: GrantSummary,
     item_list: Vec<GrantedItemView>,
     seals: Vec<super::seal_view::SealSummary>,
-    #[schema(value_type = Vec<super::openapi::GrantEventRowSchema>)]
     events: Vec<quanze_store::GrantEventRow>,
 }
 

@@ -119,7 +119,7 @@ pub enum PublicDigest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SignedDigest {
     /// The latest checkpoint of this node's log cosigned by its parent; `null` before the first.
-    #[schema(value_type = Option<super::openapi::CheckpointRowSchema>, required = true)]
+    #[schema(required = true)]
     pub checkpoint: Option<CheckpointRow>,
     pub statement: DigestStatement,
     /// Ed25519 signature over the statement's RFC 8785 canonical JSON, hex.
@@ -145,7 +145,6 @@ pub struct ComputedDigest {
 pub struct LatestCheckpoints {
     /// This node.
     pub node: DivisionCode,
-    #[schema(value_type = Vec<super::openapi::CheckpointRowSchema>)]
     pub checkpoints: Vec<CheckpointRow>,
 }
 

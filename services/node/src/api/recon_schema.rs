@@ -75,7 +75,6 @@ pub struct PublicationDetail {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CatalogueEntry {
     #[serde(flatten)]
-    #[schema(value_type = super::openapi::CatalogueRowSchema)]
     pub row: CatalogueRow,
     pub in_force: bool,
 }

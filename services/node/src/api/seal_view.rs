@@ -70,7 +70,6 @@ pub struct SealList {
 pub struct SealDetail {
     #[serde(flatten)]
     pub seal: SealSummary,
-    #[schema(value_type = Vec<super::openapi::GrantEventRowSchema>)]
     pub events: Vec<GrantEventRow>,
 }
 

@@ -23,14 +23,11 @@ pub struct StatusReport {
     pub origins: Vec<OriginReport>,
     /// Entries of our own and descendants' logs the parent has not acknowledged.
     pub outbox_depth: u64,
-    #[schema(value_type = Vec<crate::api::openapi::ForkRowSchema>)]
     pub forks: Vec<ForkRow>,
     /// Origins with an unresolved fork: nothing more of them is applied.
     pub quarantined: Vec<String>,
-    #[schema(value_type = Vec<crate::api::openapi::RefusalRowSchema>)]
     pub recent_refusals: Vec<RefusalRow>,
     /// The latest checkpoint of our own log cosigned by the parent.
-    #[schema(value_type = Option<crate::api::openapi::CheckpointRowSchema>)]
     pub own_checkpoint: Option<quanze_store::CheckpointRow>,
     /// Restored from a backup, our own log not yet checked with the parent: writes held.
     pub own_log_unconfirmed: bool,

@@ -101,7 +101,6 @@ pub struct PushRequest {
 /// Per entry, what the receiver did.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PushResponse {
-    #[schema(value_type = Vec<crate::api::openapi::DeliverySchema>)]
     pub deliveries: Vec<quanze_store::Delivery>,
 }
 
