@@ -66,7 +66,8 @@ fi
 
 "$QUANZE_BIN" serve &
 node_pid=$!
-trap 'kill -TERM "$node_pid" 2>/dev/null' TERM INT
+stopping=no
+trap 'stopping=yes; kill -TERM "$node_pid" 2>/dev/null' TERM INT
 
 ready=no
 for _ in $(seq 1 120); do
@@ -77,6 +78,12 @@ for _ in $(seq 1 120); do
     kill -0 "$node_pid" 2>/dev/null || break
     sleep 1
 done
+if [ "$ready" != yes ] && [ "$stopping" = yes ]; then
+    # Asked to stop before the first status answered: a requested stop, not a failure.
+    status=0
+    wait "$node_pid" || status=$?
+    exit "$status"
+fi
 if [ "$ready" != yes ]; then
     log "the node did not come up"
     kill -TERM "$node_pid" 2>/dev/null || true
